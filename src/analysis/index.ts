@@ -1,0 +1,195 @@
+import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
+import { ConvscopeError } from "../core/errors.js";
+import type { Graph } from "../core/graph.js";
+import type { FieldJson, LayerReport, Report, TensorReport } from "../core/report.js";
+import { add, numel, type Shape } from "../core/shape.js";
+import { type Cost, ZERO_COST } from "../ops/index.js";
+import { CONVENTIONS, convention as findConvention } from "./conventions.js";
+import { receptiveFields, type TensorField } from "./field.js";
+import { peakMemory } from "./memory.js";
+import { topoOrder } from "./order.js";
+import { countParams } from "./params.js";
+import { type Bindings, inferShapes } from "./shapes.js";
+
+export interface AnalyzeOptions extends Bindings {
+  /** Headline convention (default `macs`). */
+  convention?: string;
+  /** Dtype for parameter sizes (default fp32). */
+  dtype?: SizeDType;
+}
+
+/** Runs every pass (order → shapes → params → cost → memory → receptive field) into a Report. */
+export function analyze(g: Graph, opts: AnalyzeOptions = {}): Report {
+  try {
+    return run(g, opts);
+  } catch (e) {
+    if (e instanceof ConvscopeError && !e.file && g.file) throw new ConvscopeError(e.message, { file: g.file, layer: e.layer });
+    throw e;
+  }
+}
+
+function run(g: Graph, opts: AnalyzeOptions): Report {
+  const conventionName = opts.convention ?? "macs";
+  const conv = findConvention(conventionName);
+  if (!conv) throw new ConvscopeError(`unknown convention '${conventionName}' (known: ${CONVENTIONS.map((c) => c.name).join(", ")})`);
+  const dtypeName = opts.dtype ?? "fp32";
+  const sizeType = SIZE_DTYPES[dtypeName];
+  if (!sizeType) throw new ConvscopeError(`unknown dtype '${dtypeName}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
+  if (opts.batch !== undefined && (!Number.isSafeInteger(opts.batch) || opts.batch <= 0)) {
+    throw new ConvscopeError(`batch must be a positive integer, got ${opts.batch}`);
+  }
+
+  const order = topoOrder(g);
+  const shapes = inferShapes(g, order, opts);
+  const { tensors } = shapes;
+  const firstInput = g.inputs.length > 0 ? tensors.get(g.inputs[0])?.shape : undefined;
+  const batch = typeof firstInput?.[0] === "number" && firstInput.length > 1 ? firstInput[0] : 1;
+  const perImage = (n: number | null): number | null => (n === null || n % batch !== 0 ? null : n / batch);
+
+  const bytesOf = (name: string): number | null => {
+    const t = tensors.get(name);
+    const n = t?.shape ? numel(t.shape) : null;
+    return n === null || !t ? null : byteSize(n, t.dtype);
+  };
+  const { perLayer, totals: paramTotals } = countParams(g, shapes.order);
+  const { fields, warnings } = receptiveFields(g.inputs, shapes.order, tensors);
+
+  const layers: LayerReport[] = [];
+  const sum = { macs: 0 as number | null, flops: 0 as number | null, seed: 0 as number | null, act: 0 as number | null };
+  const byConv: Record<string, number | null> = Object.fromEntries(CONVENTIONS.map((c) => [c.name, 0]));
+  const unknownTypes = new Map<string, number>();
+  const producer = new Map<string, string>();
+  for (const layer of shapes.order) {
+    const { node, rule, ctx } = layer;
+    for (const o of node.outputs) producer.set(o, node.name);
+    let c: Cost | null = ZERO_COST;
+    if (!rule) {
+      c = null;
+      unknownTypes.set(node.op, (unknownTypes.get(node.op) ?? 0) + 1);
+    } else if (!layer.folded && rule.cost) c = rule.cost(ctx);
+    const counted = (f: (c: Cost) => number) => (c === null ? null : f(c));
+    const macs = counted((x) => x.macs);
+    const flops = counted((x) => CONVENTIONS[1].count(x, rule?.family ?? ""));
+    const seed = counted((x) => x.seed);
+    let act: number | null = 0;
+    if (!layer.folded) {
+      for (const o of node.outputs) {
+        if (o === "") continue;
+        const b = bytesOf(o);
+        act = act === null || b === null ? null : add(act, b);
+      }
+    }
+    sum.macs = acc(sum.macs, macs);
+    sum.flops = acc(sum.flops, flops);
+    sum.seed = acc(sum.seed, seed);
+    sum.act = acc(sum.act, act);
+    for (const cv of CONVENTIONS)
+      byConv[cv.name] = acc(
+        byConv[cv.name],
+        counted((x) => cv.count(x, rule?.family ?? "")),
+      );
+    const p = perLayer.get(layer);
+    layers.push({
+      name: node.name,
+      op: node.op,
+      ...(node.source && node.source !== node.op ? { source: node.source } : {}),
+      family: rule?.family ?? "unknown",
+      status: layer.status,
+      inputs: node.inputs,
+      outputs: node.outputs,
+      params: p?.params ?? 0,
+      trainable_params: p?.trainable ?? 0,
+      macs: perImage(macs),
+      flops: perImage(flops),
+      seed: perImage(seed),
+      value: perImage(counted((x) => conv.count(x, rule?.family ?? ""))),
+      cost: c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null,
+      activation_bytes: perImage(act),
+    });
+  }
+
+  const isConstant = (t: string) => tensors.get(t)?.constant ?? false;
+  const peak = peakMemory(g.inputs, g.outputs, shapes.order, bytesOf, isConstant);
+  let inputBytes: number | null = 0;
+  for (const i of g.inputs) inputBytes = acc(inputBytes, bytesOf(i));
+
+  const tensorReports: Record<string, TensorReport> = {};
+  for (const [name, t] of tensors) {
+    if (t.constant) continue;
+    const f = fields.get(name);
+    tensorReports[name] = {
+      shape: t.shape,
+      dtype: t.dtype,
+      bytes: bytesOf(name),
+      ...(producer.has(name) ? { producer: producer.get(name) } : {}),
+      ...(f ? { rf: fieldJson(f) } : {}),
+    };
+  }
+
+  const unknownLayers = [...unknownTypes.values()].reduce((a, b) => a + b, 0);
+  const notes = [...g.notes, ...shapes.notes];
+  const symbols = [...shapes.symbols];
+  if (symbols.length > 0)
+    notes.push(`dims ${symbols.join(", ")} are unbound: numbers that depend on them are unknown (bind them with --input)`);
+  if (batch > 1) notes.push(`compute and activation figures are per image; the graph runs a batch of ${batch}`);
+  return {
+    model: {
+      name: g.name,
+      format: g.format,
+      ...(g.file ? { file: g.file } : {}),
+      ...(g.fileBytes !== undefined ? { file_bytes: g.fileBytes } : {}),
+    },
+    convention: conv.name,
+    batch,
+    inputs: g.inputs.map((name) => ({ name, shape: tensors.get(name)?.shape ?? [], dtype: tensors.get(name)?.dtype ?? "unknown" })),
+    outputs: g.outputs.map((name) => ({ name, shape: tensors.get(name)?.shape })),
+    layers,
+    tensors: tensorReports,
+    totals: {
+      params: paramTotals.params,
+      trainable_params: paramTotals.trainable,
+      non_trainable_params: paramTotals.params - paramTotals.trainable,
+      param_bytes: byteSize(paramTotals.params, sizeType),
+      param_dtype: dtypeName,
+      stored_param_bytes: paramTotals.storedBytes,
+      macs: perImage(sum.macs),
+      flops: perImage(sum.flops),
+      seed: perImage(sum.seed),
+      value: perImage(byConv[conv.name]),
+      by_convention: Object.fromEntries(Object.entries(byConv).map(([k, v]) => [k, perImage(v)])),
+      activation_bytes: perImage(sum.act),
+      input_bytes: perImage(inputBytes),
+      peak_activation_bytes: perImage(peak.peak),
+      ...(peak.layer ? { peak_layer: peak.layer, peak_live: peak.live } : {}),
+      layers: layers.length,
+      unknown_layers: unknownLayers,
+      ...(unknownLayers > 0
+        ? {
+            partial: `partial: ${unknownLayers} layer${unknownLayers > 1 ? "s" : ""} of type${unknownTypes.size > 1 ? "s" : ""} ${[...unknownTypes.keys()].join(", ")} not counted`,
+          }
+        : {}),
+    },
+    batch_totals: { macs: sum.macs, flops: sum.flops, activation_bytes: sum.act, peak_activation_bytes: peak.peak },
+    conventions: CONVENTIONS.map((c) => ({ name: c.name, used: c.used, includes: c.includes, value: perImage(byConv[c.name]) })),
+    symbols,
+    notes,
+    warnings,
+  };
+}
+
+function acc(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : add(a, b);
+}
+
+function fieldJson(f: TensorField): FieldJson {
+  const axes = (l: NonNullable<TensorField["local"]>) => ({
+    size: l.map((a) => a.r),
+    stride: l.map((a) => a.s),
+    padding: l.map((a) => a.p),
+  });
+  const unknown = f.unknown ? { unknown: true as const } : {};
+  if (f.global) return { global: true, ...(f.local ? { local: axes(f.local) } : {}), aligned: f.aligned, ...unknown };
+  return { ...axes(f.local ?? []), aligned: f.aligned, ...unknown };
+}
+
+export type { Shape };

@@ -1,0 +1,75 @@
+import { byteSize, type DType, isFloat } from "../core/dtype.js";
+import type { Graph } from "../core/graph.js";
+import { add, numel } from "../core/shape.js";
+import type { LayerState } from "./shapes.js";
+
+export interface LayerParams {
+  params: number | null;
+  trainable: number | null;
+}
+
+export interface ParamTotals {
+  /** Elements of floating-point stored tensors, each counted once however many layers use it. */
+  params: number;
+  trainable: number;
+  /** Bytes of those tensors in the file's own storage types. */
+  storedBytes: number;
+  /** Elements per storage dtype. */
+  byDtype: Partial<Record<DType, number>>;
+  /** Tensors used by more than one layer. */
+  shared: string[];
+}
+
+/**
+ * Parameters: floating-point constants a layer consumes, except inputs its rule reads as
+ * values (shapes, pads, scales). Buffers (batch-norm running statistics, tensors the file
+ * marks frozen) are non-trainable. Totals count each stored tensor once; a per-layer
+ * figure is given for every user.
+ */
+export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<LayerState, LayerParams>; totals: ParamTotals } {
+  const perLayer = new Map<LayerState, LayerParams>();
+  const users = new Map<string, number>();
+  const buffers = new Set<string>();
+  const asWeight = new Set<string>();
+  for (const layer of layers) {
+    const valueInputs = new Set(layer.rule?.valueInputs ?? []);
+    const bufferInputs = new Set(layer.rule?.bufferInputs ?? []);
+    let params: number | null = 0;
+    let trainable: number | null = 0;
+    layer.node.inputs.forEach((name, i) => {
+      const t = layer.ctx.inputs[i];
+      if (!t || !t.constant || !isFloat(t.dtype) || valueInputs.has(i) || layer.folded) return;
+      asWeight.add(name);
+      users.set(name, (users.get(name) ?? 0) + 1);
+      const n = t.shape ? numel(t.shape) : null;
+      const isBuffer = bufferInputs.has(i) || g.tensors.get(name)?.initializer?.trainable === false;
+      if (isBuffer) buffers.add(name);
+      params = n === null || params === null ? null : add(params, n);
+      if (!isBuffer) trainable = n === null || trainable === null ? null : add(trainable, n);
+    });
+    perLayer.set(layer, { params, trainable });
+  }
+
+  // Constants reaching a weight through folded layers (Identity, Cast, weight transforms)
+  // are the stored weights: walk backwards once so each is found in O(layers).
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i];
+    if (!layer.folded || !layer.node.outputs.some((o) => asWeight.has(o))) continue;
+    layer.ctx.inputs.forEach((t, j) => {
+      if (t && isFloat(t.dtype)) asWeight.add(layer.node.inputs[j]);
+    });
+  }
+
+  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, shared: [] };
+  for (const [name, t] of g.tensors) {
+    if (!t.initializer || !isFloat(t.dtype) || !asWeight.has(name) || !t.shape) continue;
+    const n = numel(t.shape);
+    if (n === null) continue;
+    totals.params = add(totals.params, n);
+    if (!buffers.has(name) && t.initializer.trainable !== false) totals.trainable = add(totals.trainable, n);
+    totals.storedBytes = add(totals.storedBytes, byteSize(n, t.dtype));
+    totals.byDtype[t.dtype] = add(totals.byDtype[t.dtype] ?? 0, n);
+    if ((users.get(name) ?? 0) > 1) totals.shared.push(name);
+  }
+  return { perLayer, totals };
+}

@@ -1,0 +1,132 @@
+import { isFloat } from "../core/dtype.js";
+import { ConvscopeError } from "../core/errors.js";
+import type { Graph, Node, Tensor } from "../core/graph.js";
+import { type Dim, numel, type Shape } from "../core/shape.js";
+import { Attrs, type OpRule, type RuleContext, ruleFor, type TensorState } from "../ops/index.js";
+
+/** A node with its rule and the context every later pass reads. */
+export interface LayerState {
+  node: Node;
+  /** Undefined for an op convscope does not know. */
+  rule?: OpRule;
+  ctx: RuleContext;
+  status: "ok" | "unknown";
+  /** Every input is a constant, so the outputs are constants too (shape arithmetic, weight transforms). */
+  folded: boolean;
+}
+
+export interface ShapeResult {
+  order: LayerState[];
+  tensors: Map<string, TensorState>;
+  /** Symbols still unbound after binding (their numbers are unknown). */
+  symbols: Set<string>;
+  notes: string[];
+}
+
+export interface Bindings {
+  /** Input name → shape (overrides the declared shape). */
+  inputs?: Record<string, Shape>;
+  /** Batch size: replaces the first dim of every input. */
+  batch?: number;
+}
+
+/** Largest constant decoded for shape arithmetic; weights are never this small in practice and are never read. */
+const MAX_VALUE_ELEMENTS = 4096;
+
+/** Infers every tensor's shape and dtype in topological order. */
+export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResult {
+  const tensors = new Map<string, TensorState>();
+  const notes: string[] = [];
+  for (const [name, t] of g.tensors) tensors.set(name, initialState(t));
+
+  for (const name of Object.keys(bind.inputs ?? {})) {
+    if (!g.inputs.includes(name)) {
+      throw new ConvscopeError(`--input names '${name}', but the model's inputs are ${g.inputs.map((i) => `'${i}'`).join(", ")}`);
+    }
+  }
+  for (const name of g.inputs) {
+    const t = tensors.get(name) ?? { name, dtype: "float32" as const, constant: false };
+    let shape: Shape | undefined = bind.inputs?.[name] ?? t.shape;
+    if (shape && bind.batch !== undefined && !bind.inputs?.[name] && shape.length > 0) shape = [bind.batch, ...shape.slice(1)];
+    if (shape && typeof shape[0] === "string" && shape.length > 1) {
+      notes.push(`input '${name}': batch dim '${shape[0]}' was not bound; using 1 (set it with --input or --batch)`);
+      shape = [1, ...shape.slice(1)];
+    }
+    if (shape) {
+      for (const d of shape) {
+        if (typeof d === "number" && (!Number.isSafeInteger(d) || d <= 0)) {
+          throw new ConvscopeError(`input '${name}' has an invalid dimension ${d}`);
+        }
+      }
+    }
+    tensors.set(name, { ...t, shape, constant: false });
+  }
+
+  const symbols = new Set<string>();
+  const layers: LayerState[] = [];
+  const opset = g.opset ?? 13;
+  for (const node of order) {
+    const rule = ruleFor(node.op);
+    const inputs = node.inputs.map((n) => (n === "" ? undefined : tensors.get(n)));
+    const ctx: RuleContext = { node, inputs, outputs: [], attrs: new Attrs(node), opset };
+    const folded = inputs.length > 0 && inputs.every((t) => t === undefined || t.constant);
+    if (!rule) {
+      // Unknown op: its outputs keep whatever shape the file declares, and nothing is guessed.
+      ctx.outputs = node.outputs.map((o) => {
+        const t = g.tensors.get(o);
+        return { dtype: t?.dtype ?? "unknown", shape: t?.shape };
+      });
+    } else {
+      ctx.outputs = rule.infer(ctx);
+      if (ctx.outputs.length < node.outputs.filter((o) => o !== "").length) {
+        throw new ConvscopeError(`has ${node.outputs.length} outputs, the ${node.op} rule gives ${ctx.outputs.length}`, {
+          layer: node.name,
+        });
+      }
+    }
+    node.outputs.forEach((name, i) => {
+      if (name === "") return;
+      const out = ctx.outputs[i];
+      // A shape the rule could not infer may still be declared in the file (value_info).
+      const shape = out.shape ?? g.tensors.get(name)?.shape;
+      if (shape) checkDims(node, name, shape);
+      out.shape = shape;
+      for (const d of shape ?? []) if (typeof d === "string") symbols.add(d);
+      tensors.set(name, { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined });
+    });
+    layers.push({ node, rule, ctx, status: rule ? "ok" : "unknown", folded: folded && rule !== undefined });
+  }
+  return { order: layers, tensors, symbols, notes };
+}
+
+function checkDims(node: Node, tensor: string, shape: Shape): void {
+  for (const d of shape) {
+    if (typeof d !== "number") continue;
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new ConvscopeError(`output '${tensor}' would have dimension ${d}`, { layer: node.name });
+    }
+    if (d === 0) throw new ConvscopeError(`output '${tensor}' would be empty (a dimension is 0)`, { layer: node.name });
+  }
+}
+
+/** State of a file tensor; small stored constants decode lazily, only if a rule reads `.value`. */
+function initialState(t: Tensor): TensorState {
+  const s: TensorState = { name: t.name, dtype: t.dtype, shape: t.shape, constant: !!t.initializer || !!t.value };
+  if (t.value) s.value = t.value;
+  else if (t.initializer?.read && t.shape) {
+    const n = numel(t.shape);
+    const read = t.initializer.read;
+    if (n !== null && n <= MAX_VALUE_ELEMENTS && !isFloatWeight(t, n)) {
+      let cached: readonly number[] | undefined;
+      Object.defineProperty(s, "value", { get: () => (cached ??= read()), enumerable: true });
+    }
+  }
+  return s;
+}
+
+/** Float tensors of more than a few elements are weights, not shape constants. */
+function isFloatWeight(t: Tensor, n: number): boolean {
+  return isFloat(t.dtype) && n > 16;
+}
+
+export type { Dim };

@@ -1,0 +1,58 @@
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { ConvscopeError } from "../core/errors.js";
+import type { ByteSource } from "../formats/source.js";
+
+/**
+ * A file read through its descriptor, range by range: a reader that skips a weight
+ * payload never makes the process read it. Bytes are pulled in blocks so the many small
+ * reads of a protobuf walk stay cheap.
+ */
+export function fileSource(path: string): ByteSource & { close(): void } {
+  let fd: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new ConvscopeError("is a directory, not a model file", { file: path });
+    fd = openSync(path, "r");
+  } catch (e) {
+    if (e instanceof ConvscopeError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message;
+    throw new ConvscopeError(why, { file: path });
+  }
+  const size = fstatSync(fd).size;
+  const BLOCK = 64 * 1024;
+  let blockStart = -1;
+  let block = new Uint8Array(0);
+
+  const read = (offset: number, length: number): Uint8Array => {
+    const end = Math.min(offset + length, size);
+    if (offset < 0 || offset > size) return new Uint8Array(0);
+    if (offset >= blockStart && end <= blockStart + block.length) {
+      return block.subarray(offset - blockStart, end - blockStart);
+    }
+    if (end - offset > BLOCK) {
+      const out = new Uint8Array(end - offset);
+      readSync(fd, out, 0, out.length, offset);
+      return out;
+    }
+    block = new Uint8Array(Math.min(BLOCK, size - offset));
+    readSync(fd, block, 0, block.length, offset);
+    blockStart = offset;
+    return block.subarray(0, end - offset);
+  };
+
+  return {
+    name: path,
+    size,
+    read,
+    sibling(rel: string) {
+      try {
+        return fileSource(join(dirname(path), rel));
+      } catch {
+        return undefined;
+      }
+    },
+    close: () => closeSync(fd),
+  };
+}

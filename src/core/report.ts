@@ -1,0 +1,94 @@
+import type { DType } from "./dtype.js";
+import type { Shape } from "./shape.js";
+
+/**
+ * The analysis result as plain data: what every renderer and front end reads. Counts
+ * are exact integers; `null` means unknown (an unbound symbolic dim, an unknown op).
+ * Compute and activation figures are per image; `batch` holds the whole-batch ones.
+ */
+export interface Report {
+  model: { name: string; format: string; file?: string; file_bytes?: number };
+  /** The convention `macs`-style headline numbers follow. */
+  convention: string;
+  /** Batch size of the analysed graph (first dim of the first input). */
+  batch: number;
+  inputs: { name: string; shape: Shape; dtype: DType }[];
+  outputs: { name: string; shape?: Shape }[];
+  layers: LayerReport[];
+  tensors: Record<string, TensorReport>;
+  totals: Totals;
+  /** Whole-batch figures (equal to totals when batch is 1). */
+  batch_totals: { macs: number | null; flops: number | null; activation_bytes: number | null; peak_activation_bytes: number | null };
+  conventions: { name: string; used: string; includes: string; value: number | null }[];
+  /** Dims left symbolic: numbers that depend on them are null. */
+  symbols: string[];
+  notes: string[];
+  warnings: string[];
+}
+
+export interface LayerReport {
+  name: string;
+  op: string;
+  /** The op as the file names it, when it differs from `op`. */
+  source?: string;
+  family: string;
+  /** `unknown`: convscope has no rule for this op and counted nothing for it. */
+  status: "ok" | "unknown";
+  inputs: string[];
+  outputs: string[];
+  params: number | null;
+  trainable_params: number | null;
+  macs: number | null;
+  flops: number | null;
+  seed: number | null;
+  /** The headline number in the report's convention. */
+  value: number | null;
+  cost: { macs: number; bias: number; add: number; mul: number; div: number; exp: number; cmp: number } | null;
+  activation_bytes: number | null;
+}
+
+export interface AxisFieldJson {
+  size: number[];
+  stride: number[];
+  padding: number[];
+}
+
+export type FieldJson =
+  | (AxisFieldJson & { aligned: boolean; unknown?: true })
+  | { global: true; local?: AxisFieldJson; aligned: boolean; unknown?: true };
+
+export interface TensorReport {
+  shape?: Shape;
+  dtype: DType;
+  bytes: number | null;
+  producer?: string;
+  rf?: FieldJson;
+}
+
+export interface Totals {
+  params: number;
+  trainable_params: number;
+  non_trainable_params: number;
+  /** Parameter bytes in the dtype asked for (`--dtype`, default fp32). */
+  param_bytes: number;
+  param_dtype: string;
+  /** Parameter bytes in the file's own storage types. */
+  stored_param_bytes: number;
+  macs: number | null;
+  flops: number | null;
+  seed: number | null;
+  /** The headline number in the report's convention. */
+  value: number | null;
+  by_convention: Record<string, number | null>;
+  /** Sum of every layer's output bytes (what Netscope calls memory; an over-estimate of need). */
+  activation_bytes: number | null;
+  input_bytes: number | null;
+  /** Peak of live activations (inputs included) in the file's execution order. */
+  peak_activation_bytes: number | null;
+  peak_layer?: string;
+  peak_live?: string[];
+  layers: number;
+  unknown_layers: number;
+  /** "partial: N layers of types X, Y not counted", when some op is unknown. */
+  partial?: string;
+}

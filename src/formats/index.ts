@@ -1,0 +1,49 @@
+import { ConvscopeError } from "../core/errors.js";
+import type { Graph } from "../core/graph.js";
+import type { ByteSource } from "./source.js";
+import { readSpec } from "./spec/index.js";
+
+export type { ByteSource } from "./source.js";
+export { bufferSource, readText } from "./source.js";
+
+/** A model-file reader: bytes in, Graph out, no analysis. */
+export interface Reader {
+  /** Format name (`onnx`, `caffe`, `spec` …). */
+  format: string;
+  /** How the format is recognised, for the "unsupported file" message. */
+  describe: string;
+  /** Recognises the format by content (magic bytes, JSON keys), with the file name as a hint. */
+  sniff(head: Uint8Array, name: string): boolean;
+  read(src: ByteSource): Graph;
+}
+
+/** Readers in detection order; each format registers here. */
+export const READERS: Reader[] = [
+  {
+    format: "spec",
+    describe: 'convscope JSON (an object with "layers")',
+    sniff: (head) => /^\s*\{[\s\S]*"(layers|convscope)"/.test(new TextDecoder().decode(head)),
+    read: readSpec,
+  },
+];
+
+/** Detects the format by content and reads the model. */
+export function readModel(src: ByteSource): Graph {
+  if (src.size === 0) throw new ConvscopeError("the file is empty", { file: src.name });
+  const head = src.read(0, Math.min(src.size, 4096));
+  const reader = READERS.find((r) => r.sniff(head, src.name));
+  if (!reader) {
+    throw new ConvscopeError(`not a model file convscope can read (supported: ${READERS.map((r) => r.describe).join("; ")})`, {
+      file: src.name,
+    });
+  }
+  try {
+    const g = reader.read(src);
+    g.file ??= src.name;
+    g.fileBytes ??= src.size;
+    return g;
+  } catch (e) {
+    if (e instanceof ConvscopeError && !e.file) throw new ConvscopeError(e.message, { file: src.name, layer: e.layer });
+    throw e;
+  }
+}

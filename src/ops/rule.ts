@@ -1,0 +1,152 @@
+import type { DType } from "../core/dtype.js";
+import { ConvscopeError } from "../core/errors.js";
+import type { AttrValue, Node } from "../core/graph.js";
+import type { Shape } from "../core/shape.js";
+
+/** What a pass knows about a tensor when a rule looks at it. */
+export interface TensorState {
+  name: string;
+  dtype: DType;
+  shape?: Shape;
+  /** Element values, when known (constants, and shape arithmetic like Shape→Gather→Concat). */
+  value?: readonly number[];
+  /** A stored constant (weight, bias, shape constant). */
+  constant: boolean;
+}
+
+/** What a rule infers for one output. `shape` undefined means unknown. */
+export interface OutputState {
+  dtype: DType;
+  shape?: Shape;
+  value?: readonly number[];
+}
+
+/**
+ * Arithmetic of one layer, for the whole tensor (all of the batch), split so that every
+ * counting convention can be derived from it (see analysis/conventions.ts).
+ */
+export interface Cost {
+  /** Multiply–accumulates of conv, transposed conv, fully-connected, matmul. */
+  macs: number;
+  /** Bias additions (one per output element that has a bias). */
+  bias: number;
+  add: number;
+  mul: number;
+  div: number;
+  exp: number;
+  cmp: number;
+  /** The seed article's count (conv `(k·k·c_in/g+1)·H·W·c_out`, FC `(o1+1)·o2`); 0 for other ops. */
+  seed: number;
+}
+
+export const ZERO_COST: Cost = { macs: 0, bias: 0, add: 0, mul: 0, div: 0, exp: 0, cmp: 0, seed: 0 };
+
+export function cost(parts: Partial<Cost>): Cost {
+  return { ...ZERO_COST, ...parts };
+}
+
+/**
+ * How outputs relate to input positions, for the receptive-field pass. Spatial axes are
+ * the dims after batch and channel (NCHW).
+ * - `window`: sliding window over the first input (conv, pooling, pad, crop).
+ * - `pointwise`: each output unit sees the same position of every spatial input
+ *   (activations, element-wise ops, concat on channels, BN).
+ * - `global`: each output depends on all positions (global pooling, flatten into FC).
+ */
+export type Field =
+  | { kind: "window"; kernel: number[]; stride: number[]; padBegin: number[]; dilation: number[] }
+  | { kind: "pointwise" }
+  | { kind: "global" };
+
+export interface RuleContext {
+  node: Node;
+  /** One entry per node input; undefined for omitted optional inputs. */
+  inputs: (TensorState | undefined)[];
+  /** Outputs as inferred (available to cost and field). */
+  outputs: OutputState[];
+  attrs: Attrs;
+  opset: number;
+}
+
+export interface OpRule {
+  /** Canonical op types this rule handles. */
+  types: readonly string[];
+  /** Family name shown in reports and used by conventions (`conv`, `pool`, `linear`, …). */
+  family: string;
+  infer(ctx: RuleContext): OutputState[];
+  /** Inputs read for their values (shape, pads, scales…), never counted as parameters. */
+  valueInputs?: readonly number[];
+  /** Inputs that are non-trainable buffers (batch-norm running mean and variance). */
+  bufferInputs?: readonly number[];
+  /** Arithmetic; omitted means the op computes nothing (reshape, dropout at inference); null when it depends on unknown dims. */
+  cost?(ctx: RuleContext): Cost | null;
+  /** Geometry for the receptive field; omitted means pointwise. */
+  field?(ctx: RuleContext): Field;
+  /** Output may overwrite its first input when that input dies here (ReLU, BN, Add). */
+  inPlace?: boolean;
+}
+
+/** Typed attribute access with defaults and one-line errors naming the layer. */
+export class Attrs {
+  constructor(
+    private readonly node: Node,
+    private readonly values: Record<string, AttrValue> = node.attrs,
+  ) {}
+
+  has(name: string): boolean {
+    return this.values[name] !== undefined;
+  }
+
+  int(name: string, def?: number): number {
+    const v = this.values[name];
+    if (v === undefined) return this.required(name, def);
+    if (typeof v === "boolean") return v ? 1 : 0;
+    if (typeof v !== "number" || !Number.isInteger(v)) this.bad(name, "an integer");
+    return v;
+  }
+
+  float(name: string, def?: number): number {
+    const v = this.values[name];
+    if (v === undefined) return this.required(name, def);
+    if (typeof v !== "number") this.bad(name, "a number");
+    return v;
+  }
+
+  ints(name: string, def?: readonly number[]): number[] {
+    const v = this.values[name];
+    if (v === undefined) return [...this.required(name, def)];
+    if (typeof v === "number" && Number.isInteger(v)) return [v];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isInteger(x))) {
+      this.bad(name, "a list of integers");
+    }
+    return [...(v as number[])];
+  }
+
+  str(name: string, def?: string): string {
+    const v = this.values[name];
+    if (v === undefined) return this.required(name, def);
+    if (typeof v !== "string") this.bad(name, "a string");
+    return v;
+  }
+
+  private required<T>(name: string, def: T | undefined): T {
+    if (def === undefined) throw new ConvscopeError(`missing attribute '${name}'`, { layer: this.node.name });
+    return def;
+  }
+
+  private bad(name: string, what: string): never {
+    throw new ConvscopeError(`attribute '${name}' must be ${what}`, { layer: this.node.name });
+  }
+}
+
+/** Throws the one-line error for a layer. */
+export function layerError(ctx: RuleContext, message: string): never {
+  throw new ConvscopeError(message, { layer: ctx.node.name });
+}
+
+/** The input's shape, or an error naming the layer when it is missing. */
+export function inputShape(ctx: RuleContext, i: number): Shape | undefined {
+  const t = ctx.inputs[i];
+  if (!t) layerError(ctx, `input ${i} is missing`);
+  return t.shape;
+}

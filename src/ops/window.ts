@@ -1,0 +1,113 @@
+import type { Dim, Shape } from "../core/shape.js";
+import { type Attrs, type Field, layerError, type RuleContext } from "./rule.js";
+
+/**
+ * Sliding-window geometry shared by convolution and pooling (the role of tfjs-layers'
+ * conv_utils): kernel, stride, dilation and begin/end padding per spatial axis, with
+ * ONNX `auto_pad` resolved against the input size.
+ */
+export interface Window {
+  kernel: number[];
+  stride: number[];
+  dilation: number[];
+  padBegin: Dim[];
+  padEnd: Dim[];
+  ceil: boolean;
+  /** `NOTSET`, `VALID`, `SAME_UPPER`, `SAME_LOWER`. */
+  autoPad: string;
+}
+
+export function readWindow(ctx: RuleContext, attrs: Attrs, kernel: number[], spatial: Dim[]): Window {
+  const n = kernel.length;
+  const stride = attrs.ints("strides", ones(n));
+  const dilation = attrs.ints("dilations", ones(n));
+  const pads = attrs.ints("pads", zeros(2 * n));
+  const autoPad = attrs.str("auto_pad", "NOTSET");
+  const ceil = attrs.int("ceil_mode", 0) === 1;
+  if (stride.length !== n || dilation.length !== n || pads.length !== 2 * n) {
+    layerError(ctx, `strides/dilations/pads do not match the ${n}-d kernel`);
+  }
+  if (kernel.some((k) => k <= 0)) layerError(ctx, `kernel size must be positive, got ${kernel.join("×")}`);
+  if (stride.some((s) => s <= 0)) layerError(ctx, `stride must be positive, got ${stride.join("×")}`);
+  if (dilation.some((d) => d <= 0)) layerError(ctx, `dilation must be positive, got ${dilation.join("×")}`);
+  if (pads.some((p) => p < 0)) layerError(ctx, `padding must not be negative, got ${pads.join(",")}`);
+  const w: Window = {
+    kernel,
+    stride,
+    dilation,
+    padBegin: pads.slice(0, n),
+    padEnd: pads.slice(n),
+    ceil,
+    autoPad,
+  };
+  if (autoPad === "VALID") {
+    w.padBegin = zeros(n);
+    w.padEnd = zeros(n);
+  } else if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
+    for (let i = 0; i < n; i++) {
+      const size = spatial[i];
+      if (typeof size !== "number") {
+        w.padBegin[i] = `same_pad(${size})`;
+        w.padEnd[i] = `same_pad(${size})`;
+        continue;
+      }
+      const keff = effKernel(w, i);
+      const total = Math.max((Math.ceil(size / stride[i]) - 1) * stride[i] + keff - size, 0);
+      const small = Math.floor(total / 2);
+      w.padBegin[i] = autoPad === "SAME_UPPER" ? small : total - small;
+      w.padEnd[i] = total - (w.padBegin[i] as number);
+    }
+  } else if (autoPad !== "NOTSET") {
+    layerError(ctx, `unknown auto_pad '${autoPad}'`);
+  }
+  return w;
+}
+
+export function effKernel(w: Window, i: number): number {
+  return w.dilation[i] * (w.kernel[i] - 1) + 1;
+}
+
+/** Output size along axis i; errors when the kernel does not fit the padded input. */
+export function windowOutput(ctx: RuleContext, w: Window, size: Dim, i: number): Dim {
+  const keff = effKernel(w, i);
+  const pb = w.padBegin[i];
+  const pe = w.padEnd[i];
+  if (typeof size !== "number" || typeof pb !== "number" || typeof pe !== "number") {
+    return `out(${size})`;
+  }
+  if (w.autoPad === "SAME_UPPER" || w.autoPad === "SAME_LOWER") return Math.ceil(size / w.stride[i]);
+  const span = size + pb + pe - keff;
+  if (span < 0) {
+    layerError(ctx, `kernel ${keff} is larger than the padded input ${size + pb + pe} on spatial axis ${i}`);
+  }
+  let out = (w.ceil ? Math.ceil(span / w.stride[i]) : Math.floor(span / w.stride[i])) + 1;
+  // ceil mode: a last window that starts in the end padding is dropped (PyTorch, ONNX Runtime, Caffe).
+  if (w.ceil && (out - 1) * w.stride[i] >= size + pb) out--;
+  return out;
+}
+
+export function windowOutputs(ctx: RuleContext, w: Window, spatial: Dim[]): Dim[] {
+  return spatial.map((d, i) => windowOutput(ctx, w, d, i));
+}
+
+/** Receptive-field geometry of a window; symbolic padding (SAME on unknown size) is not resolvable. */
+export function windowField(ctx: RuleContext, w: Window): Field {
+  const padBegin = w.padBegin.map((p) => {
+    if (typeof p !== "number") layerError(ctx, "padding depends on an unknown input size");
+    return p;
+  });
+  return { kind: "window", kernel: w.kernel, stride: w.stride, padBegin, dilation: w.dilation };
+}
+
+/** The spatial dims (after batch and channel) of an NC… shape. */
+export function spatialOf(ctx: RuleContext, shape: Shape, minRank = 3): Dim[] {
+  if (shape.length < minRank) layerError(ctx, `expects an input of rank ≥ ${minRank} (N, C, spatial…), got ${shape.length}`);
+  return shape.slice(2);
+}
+
+export function ones(n: number): number[] {
+  return new Array(n).fill(1);
+}
+export function zeros(n: number): number[] {
+  return new Array(n).fill(0);
+}
