@@ -46,17 +46,38 @@ export function cost(parts: Partial<Cost>): Cost {
 }
 
 /**
- * How outputs relate to input positions, for the receptive-field pass. Spatial axes are
- * the dims after batch and channel (NCHW).
- * - `window`: sliding window over the first input (conv, pooling, pad, crop).
- * - `pointwise`: each output unit sees the same position of every spatial input
- *   (activations, element-wise ops, concat on channels, BN).
- * - `global`: each output depends on all positions (global pooling, flatten into FC).
+ * How output positions relate to input positions, for the receptive-field pass. Fields
+ * speak of *tensor axes*; the pass knows which tensor axes are image (spatial) axes, so a
+ * layout change (NCHW → NHWC by Transpose) is followed exactly.
+ *
+ * - `window`: a sliding window over the trailing `kernel.length` axes of input 0 (conv,
+ *   pooling, Pad as kernel 1 with padding, Slice crops as negative padding with a step).
+ * - `resample`: the general rational window on the trailing `axes.length` axes of input 0:
+ *   output index o reads input indices floor((num·o + lo)/den) … floor((num·o + hi)/den).
+ *   A window is num = stride, den = 1, lo = −pad, hi = −pad + k_eff − 1; nearest 2× up-sampling
+ *   is num 1, den 2, lo = hi = 0; ConvTranspose, linear Resize and DepthToSpace are others.
+ * - `pointwise`: each output position sees the same position of every input (activations,
+ *   element-wise ops with broadcasting, concat along channels, BN).
+ * - `axes`: input 0's axis i becomes output axis `map[i]` (null: removed) and the input axes
+ *   in `mixed` are combined (reduced, contracted, flattened, softmaxed); mixing an image axis
+ *   makes the output global. Covers Transpose, Squeeze/Unsqueeze, Reshape, Flatten,
+ *   ReduceMean, Softmax, MatMul/Gemm on the feature axis, LayerNorm.
+ * - `global`: each output depends on all positions (global pooling).
  */
 export type Field =
   | { kind: "window"; kernel: number[]; stride: number[]; padBegin: number[]; dilation: number[] }
+  | { kind: "resample"; axes: Resample[] }
   | { kind: "pointwise" }
+  | { kind: "axes"; map: (number | null)[]; mixed: number[] }
   | { kind: "global" };
+
+/** One axis of a rational window: output o reads inputs floor((num·o + lo)/den) … floor((num·o + hi)/den). */
+export interface Resample {
+  num: number;
+  den: number;
+  lo: number;
+  hi: number;
+}
 
 export interface RuleContext {
   node: Node;
