@@ -30,7 +30,11 @@ export function alexnet(): Graph {
   x = b.relu(x, "relu7");
   x = b.dropout(x, "drop7");
   x = b.fc(x, { name: "fc8", out: 1000 });
-  return b.build(b.softmax(x, "prob"));
+  const g = b.build(b.softmax(x, "prob"));
+  g.notes.push(
+    "the seed article quotes the real bvlc_alexnet.caffemodel as 238,147 KB; the fp32 weights alone are 243,860,896 bytes = 238,145.4 KiB (the rest is the file's protobuf framing)",
+  );
+  return g;
 }
 
 /** torchvision's AlexNet (one-tower variant: conv1 11/4 pad 2, no LRN, 224×224). */

@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { CONVENTIONS } from "../analysis/conventions.js";
+import { type AnalyzeOptions, analyze } from "../analysis/index.js";
+import { SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
+import { ConvscopeError } from "../core/errors.js";
+import type { Graph } from "../core/graph.js";
+import { parseShape, type Shape } from "../core/shape.js";
+import { readModel } from "../formats/index.js";
+import { RENDERERS } from "../render/index.js";
+import { ZOO } from "../zoo/index.js";
+import { fileSource } from "./node-source.js";
+
+const HELP = `convscope — receptive field, compute, parameters and memory of a convolutional network
+
+usage: convscope <model> [options]
+  <model>                 a model file (ONNX, Caffe prototxt, Keras, TF.js, TFLite, convscope JSON)
+                          or zoo:NAME (see --list-zoo)
+
+options:
+  --format table|json|csv|md   output format (default table); --json is --format json
+  --input NAME=1x3x224x224     bind an input's shape (repeatable; symbols allowed: Nx3xHxW)
+  --batch N                    batch size (replaces every input's first dim)
+  --convention NAME            headline count: ${CONVENTIONS.map((c) => c.name).join(", ")} (default macs)
+  --dtype ${Object.keys(SIZE_DTYPES).join("|")}        dtype for parameter sizes (default fp32)
+  --list-zoo                   list the built-in models
+  --help, --version
+
+exit status: 0 on success, 2 on bad input (one line on stderr naming the file, layer and problem)
+`;
+
+/** Runs the CLI; returns the exit code (exported for tests). */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  try {
+    return run(argv, out);
+  } catch (e) {
+    if (e instanceof ConvscopeError) {
+      err(`convscope: ${e.oneLine()}\n`);
+      return 2;
+    }
+    // Anything else is a convscope bug: still one line, never a stack trace (unless asked).
+    err(`convscope: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.CONVSCOPE_DEBUG) err(`${(e as Error)?.stack}\n`);
+    return 1;
+  }
+}
+
+function run(argv: string[], out: (s: string) => void): number {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new ConvscopeError(`${(e as Error).message} (see --help)`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    out(HELP);
+    return 0;
+  }
+  if (v.version) {
+    out(`${version()}\n`);
+    return 0;
+  }
+  if (v["list-zoo"]) {
+    const w = Math.max(...Object.keys(ZOO).map((k) => k.length));
+    for (const [name, z] of Object.entries(ZOO)) out(`zoo:${name.padEnd(w)}  ${z.description}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new ConvscopeError(positionals.length === 0 ? "no model given (see --help)" : `one model at a time, got ${positionals.length}`);
+  const format = v.json ? "json" : (v.format ?? "table");
+  const render = RENDERERS[format];
+  if (!render) throw new ConvscopeError(`unknown format '${format}' (known: ${Object.keys(RENDERERS).join(", ")})`);
+  const opts: AnalyzeOptions = { inputs: parseInputs(v.input ?? []) };
+  if (v.batch !== undefined) opts.batch = positiveInt("--batch", v.batch);
+  if (v.convention !== undefined) opts.convention = v.convention;
+  if (v.dtype !== undefined) {
+    if (!(v.dtype in SIZE_DTYPES)) throw new ConvscopeError(`unknown dtype '${v.dtype}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
+    opts.dtype = v.dtype as SizeDType;
+  }
+  const report = analyze(load(positionals[0]), opts);
+  out(render(report));
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: "string" },
+      json: { type: "boolean" },
+      input: { type: "string", multiple: true },
+      batch: { type: "string" },
+      convention: { type: "string" },
+      dtype: { type: "string" },
+      "list-zoo": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+}
+
+/** A zoo model or a file, read by content. */
+export function load(model: string): Graph {
+  if (model.startsWith("zoo:")) {
+    const name = model.slice(4);
+    const z = ZOO[name];
+    if (!z) throw new ConvscopeError(`no zoo model '${name}' (known: ${Object.keys(ZOO).join(", ")})`);
+    return z.build();
+  }
+  const src = fileSource(model);
+  try {
+    return readModel(src);
+  } finally {
+    src.close();
+  }
+}
+
+function parseInputs(specs: string[]): Record<string, Shape> {
+  const inputs: Record<string, Shape> = {};
+  for (const s of specs) {
+    const eq = s.lastIndexOf("=");
+    if (eq <= 0) throw new ConvscopeError(`--input takes NAME=SHAPE (e.g. data=1x3x224x224), got '${s}'`);
+    inputs[s.slice(0, eq)] = parseShape(s.slice(eq + 1));
+  }
+  return inputs;
+}
+
+function positiveInt(flag: string, s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n <= 0) throw new ConvscopeError(`${flag} takes a positive integer, got '${s}'`);
+  return n;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return `convscope ${pkg.version}`;
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain || process.argv[1]?.endsWith("/convscope")) {
+  process.exitCode = main(
+    process.argv.slice(2),
+    (s) => process.stdout.write(s),
+    (s) => process.stderr.write(s),
+  );
+}

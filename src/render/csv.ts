@@ -1,0 +1,48 @@
+import type { Report } from "../core/report.js";
+
+const COLUMNS = [
+  "layer",
+  "op",
+  "status",
+  "output_shape",
+  "rf_size",
+  "rf_stride",
+  "rf_padding",
+  "params",
+  "trainable_params",
+  "macs",
+  "flops",
+  "seed",
+  "activation_bytes",
+] as const;
+
+/** One row per layer, exact integers, RFC 4180 quoting; unknown values are empty. */
+export function renderCsv(r: Report): string {
+  const rows = [COLUMNS.join(",")];
+  for (const l of r.layers) {
+    const t = r.tensors[l.outputs[0]];
+    const rf = t?.rf;
+    const axes = rf && !("global" in rf) ? rf : undefined;
+    const cells = [
+      l.name,
+      l.op,
+      l.status,
+      t?.shape?.join("x") ?? "",
+      rf && "global" in rf ? "global" : (axes?.size.join("x") ?? ""),
+      axes?.stride.join("x") ?? "",
+      axes?.padding.join("x") ?? "",
+      l.params,
+      l.trainable_params,
+      l.macs,
+      l.flops,
+      l.seed,
+      l.activation_bytes,
+    ];
+    rows.push(cells.map((c) => quote(c === null || c === undefined ? "" : String(c))).join(","));
+  }
+  return `${rows.join("\n")}\n`;
+}
+
+function quote(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

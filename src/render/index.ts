@@ -1,0 +1,14 @@
+import type { Report } from "../core/report.js";
+import { renderCsv } from "./csv.js";
+import { renderJson } from "./json.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderTable } from "./table.js";
+
+export { renderCsv, renderJson, renderMarkdown, renderTable };
+
+export const RENDERERS: Record<string, (r: Report) => string> = {
+  table: renderTable,
+  json: renderJson,
+  csv: renderCsv,
+  md: renderMarkdown,
+};

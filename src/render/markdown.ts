@@ -1,0 +1,44 @@
+import type { Report } from "../core/report.js";
+import { exact, fieldShort, layerField, perImageShape, share } from "./format.js";
+
+/** A Markdown report: the layer table with exact integers, totals, conventions. */
+export function renderMarkdown(r: Report): string {
+  const esc = (s: string) => s.replace(/([|\\`*_<>[\]])/g, "\\$1");
+  const out: string[] = [];
+  out.push(`# ${esc(r.model.name)}`);
+  out.push("");
+  out.push(
+    `Format ${esc(r.model.format)} · input ${r.inputs.map((i) => `${esc(i.name)} ${i.shape.join("×")}`).join(", ")} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""} · convention \`${r.convention}\``,
+  );
+  out.push("");
+  out.push("| # | layer | op | output | rf r/S | params | value | share |");
+  out.push("|---:|---|---|---|---|---:|---:|---:|");
+  r.layers.forEach((l, i) => {
+    out.push(
+      `| ${i + 1} | ${esc(l.name)} | ${esc(l.op)}${l.status === "unknown" ? " (unknown)" : ""} | ${perImageShape(r.tensors[l.outputs[0]]?.shape, r.batch)} | ${fieldShort(layerField(r, l.outputs[0]))} | ${exact(l.params)} | ${exact(l.value)} | ${share(l.value, r.totals.value)} |`,
+    );
+  });
+  const t = r.totals;
+  out.push("");
+  out.push("## Totals");
+  out.push("");
+  out.push(`- params: ${exact(t.params)} (trainable ${exact(t.trainable_params)}, non-trainable ${exact(t.non_trainable_params)})`);
+  out.push(`- size: ${exact(t.param_bytes)} bytes as ${t.param_dtype}`);
+  out.push(`- ${r.convention}: ${exact(t.value)}`);
+  out.push(
+    `- activations: ${exact(t.activation_bytes)} bytes summed, peak live ${exact(t.peak_activation_bytes)} bytes${t.peak_layer ? ` at ${esc(t.peak_layer)}` : ""}`,
+  );
+  if (t.partial) out.push(`- ${t.partial}`);
+  out.push("");
+  out.push("## Conventions");
+  out.push("");
+  out.push("| convention | value | includes |");
+  out.push("|---|---:|---|");
+  for (const c of r.conventions) out.push(`| ${c.name} | ${exact(c.value)} | ${esc(c.includes)} |`);
+  if (r.notes.length + r.warnings.length > 0) {
+    out.push("");
+    for (const n of r.notes) out.push(`> note: ${esc(n)}`);
+    for (const w of r.warnings) out.push(`> warning: ${esc(w)}`);
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,73 @@
+import type { Report } from "../core/report.js";
+import { bytes, compact, exact, fieldShort, layerField, perImageShape, share } from "./format.js";
+
+/** The terminal report: one row per layer, totals, the conventions side by side, notes. */
+export function renderTable(r: Report): string {
+  const headline = r.convention === "macs" ? "MACs" : r.convention;
+  const head = ["#", "layer", "op", "output", "rf r/S", "params", headline, "share"];
+  const rows = r.layers.map((l, i) => [
+    String(i + 1),
+    l.name,
+    l.status === "unknown" ? `${l.op} (unknown)` : l.op,
+    perImageShape(r.tensors[l.outputs[0]]?.shape, r.batch),
+    fieldShort(layerField(r, l.outputs[0])),
+    l.params ? compact(l.params) : "",
+    l.value ? compact(l.value) : l.value === null ? "?" : "",
+    share(l.value, r.totals.value),
+  ]);
+  const right = new Set([0, 5, 6, 7]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join("  ")
+      .trimEnd();
+  const t = r.totals;
+  const out: string[] = [];
+  const inputs = r.inputs.map((i) => `${i.name} ${i.shape.join("×")}`).join(", ");
+  out.push(`convscope — ${r.model.name} (${r.model.format}) · input ${inputs} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""}`);
+  out.push("");
+  out.push(line(head));
+  out.push(line(widths.map((w) => "─".repeat(w))));
+  for (const row of rows) out.push(line(row));
+  out.push("");
+  out.push(
+    `params      ${exact(t.params)} (${compact(t.params)}; trainable ${exact(t.trainable_params)}, non-trainable ${exact(t.non_trainable_params)})`,
+  );
+  out.push(
+    `size        ${exact(t.param_bytes)} bytes as ${t.param_dtype} = ${(t.param_bytes / 1024).toFixed(1)} KiB (${bytes(t.param_bytes)})` +
+      (r.model.file_bytes !== undefined ? `; file ${exact(r.model.file_bytes)} bytes` : ""),
+  );
+  out.push(
+    `${headline.padEnd(12)}${exact(t.value)} (${compact(t.value)})${r.batch > 1 ? ` per image; ${exact(r.batch_totals.macs)} MACs per batch` : ""}`,
+  );
+  out.push(
+    `activations ${bytes(t.activation_bytes)} summed over layers; peak live ${bytes(t.peak_activation_bytes)}${t.peak_layer ? ` at ${t.peak_layer}` : ""}`,
+  );
+  const lastField = lastSpatialField(r);
+  if (lastField) out.push(`field       ${lastField}`);
+  if (t.partial) out.push(t.partial);
+  out.push("");
+  out.push("conventions (why tools disagree):");
+  const nameW = Math.max(...r.conventions.map((c) => c.name.length));
+  const valW = Math.max(...r.conventions.map((c) => exact(c.value).length));
+  for (const c of r.conventions) out.push(`  ${c.name.padEnd(nameW)}  ${exact(c.value).padStart(valW)}  ${c.includes}`);
+  for (const n of r.notes) out.push(`note: ${n}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  return `${out.join("\n")}\n`;
+}
+
+/** The receptive field of the last spatial tensor before the network goes global. */
+function lastSpatialField(r: Report): string | undefined {
+  for (let i = r.layers.length - 1; i >= 0; i--) {
+    const name = r.layers[i].outputs[0];
+    const rf = r.tensors[name]?.rf;
+    if (!rf) continue;
+    if ("global" in rf) {
+      if (!rf.local) continue;
+      return `${name}: global (local ${rf.local.size.join("×")} px, stride ${rf.local.stride.join("×")}, padding ${rf.local.padding.join("×")})`;
+    }
+    return `${name}: ${rf.size.join("×")} px, stride ${rf.stride.join("×")}, padding ${rf.padding.join("×")}${rf.aligned ? "" : " (paths not aligned)"}`;
+  }
+  return undefined;
+}
