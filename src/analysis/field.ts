@@ -1,25 +1,35 @@
+import { floorDiv, frac, fracJson, gcd, mod } from "../core/fraction.js";
+import type { AxisFieldJson, FieldJson, FieldRegion } from "../core/report.js";
 import type { Shape } from "../core/shape.js";
-import type { Field } from "../ops/index.js";
+import type { Field, Resample } from "../ops/rule.js";
 import type { LayerState } from "./shapes.js";
 
 /**
- * Receptive field per spatial axis: unit u of a tensor sees input indices
- * u·S − P … u·S − P + r − 1 (rules in shared/notes/receptive-field.md).
+ * Receptive fields, exact on any graph (rules: shared/notes/receptive-field.md).
+ *
+ * Along one image axis, a tensor's field is *periodic*: unit u = q·period + φ sees image
+ * pixels q·shift + lo[φ] … q·shift + hi[φ]. Ordinary nets have period 1, so unit u sees
+ * u·S − P … u·S − P + r − 1 with S = shift, P = −lo[0], r = hi[0] − lo[0] + 1. After
+ * up-sampling the effective stride shift/period is a fraction and the field can differ
+ * by output phase, which this representation keeps exactly.
  */
-export interface AxisField {
-  r: number;
-  s: number;
-  p: number;
+export interface Periodic {
+  period: number;
+  shift: number;
+  lo: number[];
+  hi: number[];
 }
 
 export interface TensorField {
-  /** The field of the convolutional path; absent when the tensor has no spatial axes left. */
-  local?: AxisField[];
-  /** Every unit depends on every input position (global pooling, FC, SE gating). */
+  /** Per tensor axis: the image axis it runs along, or null (batch, channels, features). */
+  axes: (number | null)[];
+  /** Per image axis: the field of the local (convolutional) path; absent when that path went global. */
+  local?: Periodic[];
+  /** Some output depends on every input position (global pooling, FC, an SE gate). */
   global: boolean;
-  /** False when a merge joined paths whose strides or centres differ. */
+  /** False once a merge joined paths whose strides or centres differ. */
   aligned: boolean;
-  /** Some path runs through an op convscope does not know: the field is a lower bound at best. */
+  /** A path runs through an op convscope does not know. */
   unknown?: boolean;
 }
 
@@ -28,9 +38,110 @@ export interface FieldResult {
   warnings: string[];
 }
 
+/** A phase table longer than this is summarised by its bounding field (and flagged not aligned). */
+const MAX_PERIOD = 4096;
+
+const IDENTITY: Periodic = { period: 1, shift: 1, lo: [0], hi: [0] };
+
+/** Unit u's image interval along one axis. */
+export function unitInterval(f: Periodic, u: number): [number, number] {
+  const q = floorDiv(u, f.period);
+  const phase = mod(u, f.period);
+  return [q * f.shift + f.lo[phase], q * f.shift + f.hi[phase]];
+}
+
 /**
- * Walks the graph tensor by tensor in topological order, so every path into a merge has
- * been computed before the merge is (never layer-list order, which breaks on residual nets).
+ * The field after a rational window: output o reads input units
+ * floor((num·o + lo)/den) … floor((num·o + hi)/den), and sees the union of what they see.
+ */
+export function compose(f: Periodic, r: Resample): Periodic {
+  const g = gcd(r.num, r.den) || 1;
+  const stepIn = r.num / g; // input units advanced per `den/g` outputs
+  const k = f.period / gcd(f.period, stepIn);
+  const period = (r.den / g) * k;
+  const shift = ((k * stepIn) / f.period) * f.shift;
+  if (period > MAX_PERIOD) return bound(f, r);
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let o = 0; o < period; o++) {
+    let a = floorDiv(r.num * o + r.lo, r.den);
+    let b = floorDiv(r.num * o + r.hi, r.den);
+    if (b < a) [a, b] = [b, a];
+    let l = Number.POSITIVE_INFINITY;
+    let h = Number.NEGATIVE_INFINITY;
+    // Unit u + period sees exactly `shift` pixels further than u, so the lowest start lies
+    // among the first `period` units of the range and the highest end among the last.
+    const scan = Math.min(b - a + 1, f.period);
+    for (let i = 0; i < scan; i++) {
+      const [x] = unitInterval(f, a + i);
+      const [, y] = unitInterval(f, b - i);
+      if (x < l) l = x;
+      if (y > h) h = y;
+    }
+    lo.push(l);
+    hi.push(h);
+  }
+  return { period, shift, lo, hi };
+}
+
+/** Bounding field with period 1 when the exact phase table would be too long. */
+function bound(f: Periodic, r: Resample): Periodic {
+  const lo = Math.min(...f.lo);
+  const hi = Math.max(...f.hi);
+  // Effective stride num/den·shift/period rounded up to an integer pixel count.
+  const shift = Math.max(1, Math.ceil((r.num * f.shift) / (r.den * f.period)));
+  const a = floorDiv(r.lo, r.den);
+  const b = floorDiv(r.hi, r.den) + 1;
+  return { period: 1, shift, lo: [floorDiv(a, f.period) * f.shift + lo], hi: [floorDiv(b, f.period) * f.shift + hi] };
+}
+
+/** Expands a field to a longer period (a multiple of its own). */
+function toPeriod(f: Periodic, period: number): Periodic {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let u = 0; u < period; u++) {
+    const [l, h] = unitInterval(f, u);
+    lo.push(l);
+    hi.push(h);
+  }
+  return { period, shift: (f.shift * period) / f.period, lo, hi };
+}
+
+/**
+ * Joins the fields of several paths on one axis. Aligned (same effective stride and the
+ * same centre in every phase): the largest field per phase. Otherwise the union of the
+ * intervals, and not aligned.
+ */
+export function mergeAxis(fs: Periodic[]): { field: Periodic; aligned: boolean } {
+  if (fs.length === 1) return { field: fs[0], aligned: true };
+  const sameStride = fs.every((f) => f.shift * fs[0].period === fs[0].shift * f.period);
+  let period = fs.reduce((p, f) => (p * f.period) / gcd(p, f.period), 1);
+  if (!sameStride || period > MAX_PERIOD) {
+    // Not translation-invariant: report the union of what unit 0 sees, at the largest stride.
+    period = 1;
+    const at0 = fs.map((f) => unitInterval(f, 0));
+    const shift = Math.max(...fs.map((f) => f.shift / f.period));
+    return {
+      field: { period: 1, shift: Math.ceil(shift), lo: [Math.min(...at0.map((x) => x[0]))], hi: [Math.max(...at0.map((x) => x[1]))] },
+      aligned: false,
+    };
+  }
+  const ex = fs.map((f) => toPeriod(f, period));
+  let aligned = true;
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let p = 0; p < period; p++) {
+    const centre = ex[0].lo[p] + ex[0].hi[p];
+    if (ex.some((f) => f.lo[p] + f.hi[p] !== centre)) aligned = false;
+    lo.push(Math.min(...ex.map((f) => f.lo[p])));
+    hi.push(Math.max(...ex.map((f) => f.hi[p])));
+  }
+  return { field: { period, shift: ex[0].shift, lo, hi }, aligned };
+}
+
+/**
+ * Walks the graph in topological order, so every path into a merge is known before the
+ * merge is (never layer-list order, which breaks on residual and inception nets).
  */
 export function receptiveFields(inputs: string[], layers: LayerState[], shapes: Map<string, { shape?: Shape }>): FieldResult {
   const fields = new Map<string, TensorField>();
@@ -38,7 +149,12 @@ export function receptiveFields(inputs: string[], layers: LayerState[], shapes: 
   for (const name of inputs) {
     const shape = shapes.get(name)?.shape;
     if (shape && shape.length >= 3) {
-      fields.set(name, { local: shape.slice(2).map(() => ({ r: 1, s: 1, p: 0 })), global: false, aligned: true });
+      fields.set(name, {
+        axes: shape.map((_, i) => (i >= 2 ? i - 2 : null)),
+        local: shape.slice(2).map(() => IDENTITY),
+        global: false,
+        aligned: true,
+      });
     }
   }
 
@@ -46,88 +162,225 @@ export function receptiveFields(inputs: string[], layers: LayerState[], shapes: 
     const { node, ctx } = layer;
     const ins = node.inputs.map((n) => fields.get(n));
     if (ins.every((f) => f === undefined)) continue;
+    const inShapes = ctx.inputs.map((t) => t?.shape);
     const outShape = ctx.outputs[0]?.shape;
     let out: TensorField;
     if (!layer.rule) {
-      out = { ...merge(ins.filter((f) => f !== undefined) as TensorField[]), unknown: true };
+      out = { ...pointwise(ins, inShapes, outShape, node.name, warnings), unknown: true };
     } else {
       const field: Field = layer.rule.field ? layer.rule.field(ctx) : { kind: "pointwise" };
-      out = apply(field, layer, ins, warnings);
+      out = apply(field, ins, inShapes, outShape, node.name, warnings);
     }
-    // A tensor without spatial axes (after flatten, FC) depends on all positions.
-    if (out.local && (!outShape || outShape.length - 2 !== out.local.length)) {
-      out = { ...out, local: undefined, global: true };
+    if (!outShape || out.axes.length !== outShape.length) {
+      // The output's axes could not be followed: its units depend on the whole input.
+      out = { axes: (outShape ?? []).map(() => null), global: true, aligned: out.aligned, unknown: out.unknown };
     }
+    if (out.local && !out.axes.some((a) => a !== null)) out = { ...out, local: undefined, global: true };
     for (const o of node.outputs) if (o !== "") fields.set(o, out);
   }
   return { fields, warnings };
 }
 
-function apply(field: Field, layer: LayerState, ins: (TensorField | undefined)[], warnings: string[]): TensorField {
-  if (field.kind === "global") {
-    const any = ins.filter((f) => f !== undefined) as TensorField[];
-    return { global: true, aligned: any.every((f) => f.aligned), unknown: any.some((f) => f.unknown) || undefined };
+type Shapes = (Shape | undefined)[];
+
+function apply(
+  field: Field,
+  ins: (TensorField | undefined)[],
+  inShapes: Shapes,
+  outShape: Shape | undefined,
+  node: string,
+  warnings: string[],
+): TensorField {
+  switch (field.kind) {
+    case "global":
+      return globalOf(ins, outShape);
+    case "pointwise":
+      return pointwise(ins, inShapes, outShape, node, warnings);
+    case "window":
+      return resample(
+        field.kernel.map((k, i) => {
+          const keff = field.dilation[i] * (k - 1) + 1;
+          return { num: field.stride[i], den: 1, lo: -field.padBegin[i], hi: -field.padBegin[i] + keff - 1 };
+        }),
+        ins,
+        outShape,
+      );
+    case "resample":
+      return resample(field.axes, ins, outShape);
+    case "axes":
+      return reaxis(field.map, field.mixed, ins, inShapes, outShape);
   }
-  if (field.kind === "window") {
-    const x = ins[0];
-    if (!x) return merge(ins.filter((f) => f !== undefined) as TensorField[]);
-    const local = x.local?.map((a, i) => {
-      const keff = field.dilation[i] * (field.kernel[i] - 1) + 1;
-      return { r: a.r + (keff - 1) * a.s, s: a.s * field.stride[i], p: a.p + field.padBegin[i] * a.s };
-    });
-    return { ...x, local };
-  }
-  // Pointwise: a merge of every spatial input. An input broadcast over the spatial axes
-  // (an SE gate of shape N×C×1×1) brings global context but no local geometry.
-  const outShape = layer.ctx.outputs[0]?.shape;
-  const parts: TensorField[] = [];
-  ins.forEach((f, i) => {
-    if (!f) return;
-    const inShape = layer.ctx.inputs[i]?.shape;
-    if (f.local && outShape && inShape && isSpatialBroadcast(inShape, outShape)) {
-      parts.push({ global: true, aligned: f.aligned, unknown: f.unknown });
-    } else parts.push(f);
-  });
-  return merge(parts, layer.node.name, warnings);
 }
 
-function isSpatialBroadcast(inShape: Shape, outShape: Shape): boolean {
-  const a = inShape.slice(2);
-  const b = outShape.slice(2);
-  return a.length === b.length && a.every((d) => d === 1) && b.some((d) => d !== 1);
+function flags(ins: (TensorField | undefined)[]) {
+  const present = ins.filter((f) => f !== undefined) as TensorField[];
+  return { aligned: present.every((f) => f.aligned), unknown: present.some((f) => f.unknown) || undefined };
+}
+
+function globalOf(ins: (TensorField | undefined)[], outShape: Shape | undefined): TensorField {
+  return { axes: (outShape ?? []).map(() => null), global: true, ...flags(ins) };
+}
+
+/** A window or rational resampling over the trailing axes of input 0. */
+function resample(rs: Resample[], ins: (TensorField | undefined)[], outShape: Shape | undefined): TensorField {
+  const x = ins[0];
+  if (!x) return globalOf(ins, outShape);
+  const rank = x.axes.length;
+  let local = x.local ? [...x.local] : undefined;
+  rs.forEach((r, i) => {
+    const a = x.axes[rank - rs.length + i];
+    if (a !== null && a !== undefined && local) local[a] = compose(local[a], r);
+  });
+  // Another input derived from the image (a dynamic kernel) makes every output see all of it.
+  const global = x.global || ins.slice(1).some((f) => f !== undefined);
+  if (!x.local) local = undefined;
+  return { axes: [...x.axes], local, global, ...flags(ins) };
 }
 
 /**
- * Joins paths at a merge. Aligned (same S and centre offset (r−1)/2 − P on an axis): the
- * largest field. Otherwise the union of the intervals unit 0 sees, and `aligned: false`.
+ * Element-wise merge with broadcasting. An input that is broadcast over the image axes
+ * (an SE gate of shape N×C×1×1) brings global context but no local geometry.
  */
-function merge(parts: TensorField[], node?: string, warnings?: string[]): TensorField {
-  const global = parts.some((p) => p.global);
-  let aligned = parts.every((p) => p.aligned);
-  const unknown = parts.some((p) => p.unknown) || undefined;
-  const locals = parts.map((p) => p.local).filter((l) => l !== undefined) as AxisField[][];
-  if (locals.length === 0) return { global, aligned, unknown };
-  const rank = locals[0].length;
-  if (locals.some((l) => l.length !== rank)) return { global: true, aligned, unknown };
-  const local: AxisField[] = [];
-  for (let axis = 0; axis < rank; axis++) {
-    const fs = locals.map((l) => l[axis]);
-    const ok = fs.every((f) => f.s === fs[0].s && centre(f) === centre(fs[0]));
-    if (ok) {
-      local.push(fs.reduce((a, b) => (b.r > a.r ? b : a)));
-      continue;
+function pointwise(
+  ins: (TensorField | undefined)[],
+  inShapes: Shapes,
+  outShape: Shape | undefined,
+  node: string,
+  warnings: string[],
+): TensorField {
+  const rank = outShape?.length ?? Math.max(...ins.map((f) => f?.axes.length ?? 0));
+  const axes: (number | null)[] = new Array(rank).fill(null);
+  const parts: TensorField[] = [];
+  let global = false;
+  ins.forEach((f, i) => {
+    if (!f) return;
+    const shape = inShapes[i];
+    const offset = rank - f.axes.length;
+    let broadcast = false;
+    f.axes.forEach((a, t) => {
+      if (a === null) return;
+      const d = shape?.[t];
+      const od = outShape?.[t + offset];
+      if (d === 1 && od !== 1) broadcast = true;
+      else if (t + offset >= 0) axes[t + offset] ??= a;
+    });
+    if (f.global) global = true;
+    if (broadcast) global = true;
+    else parts.push(f);
+  });
+  const { aligned, unknown } = flags(ins);
+  const locals = parts.map((p) => p.local).filter((l) => l !== undefined) as Periodic[][];
+  if (locals.length === 0) return { axes, global: true, aligned, unknown };
+  const dims = Math.max(...locals.map((l) => l.length));
+  const local: Periodic[] = [];
+  let ok = aligned;
+  for (let a = 0; a < dims; a++) {
+    const fs = locals.map((l) => l[a]).filter((p) => p !== undefined);
+    const m = mergeAxis(fs);
+    if (!m.aligned) {
+      ok = false;
+      warnings.push(
+        `receptive field: paths merged at '${node}' are not aligned on axis ${a} (strides ${fs.map((f) => strideText(f)).join(", ")})`,
+      );
     }
-    aligned = false;
-    warnings?.push(
-      `receptive field: paths merged at '${node}' are not aligned on axis ${axis} (strides ${fs.map((f) => f.s).join(", ")}; centres ${fs.map(centre).join(", ")})`,
-    );
-    const start = Math.min(...fs.map((f) => -f.p));
-    const end = Math.max(...fs.map((f) => f.r - 1 - f.p));
-    local.push({ r: end - start + 1, s: Math.max(...fs.map((f) => f.s)), p: -start });
+    local.push(m.field);
   }
-  return { local, global, aligned, unknown };
+  return { axes, local, global, aligned: ok, unknown };
 }
 
-function centre(f: AxisField): number {
-  return (f.r - 1) / 2 - f.p;
+/**
+ * Axes moved, removed or mixed (Transpose, Reshape, Flatten, reductions, MatMul on
+ * features). Mixing or removing an image axis that still has extent ends the local path;
+ * another input derived from the image (attention's second operand) adds global context.
+ */
+function reaxis(
+  map: (number | null)[],
+  mixed: number[],
+  ins: (TensorField | undefined)[],
+  inShapes: Shapes,
+  outShape: Shape | undefined,
+): TensorField {
+  const x = ins[0];
+  if (!x) return globalOf(ins, outShape);
+  const axes: (number | null)[] = new Array(outShape?.length ?? 0).fill(null);
+  let mixesImage = false;
+  x.axes.forEach((a, i) => {
+    if (a === null) return;
+    const to = map[i];
+    if (mixed.includes(i) || to === null || to === undefined) {
+      if (inShapes[0]?.[i] !== 1) mixesImage = true;
+    } else axes[to] = a;
+  });
+  const global = x.global || mixesImage || ins.slice(1).some((f) => f !== undefined);
+  return { axes, local: mixesImage ? undefined : x.local, global, ...flags(ins) };
+}
+
+function strideText(f: Periodic): string {
+  const g = gcd(f.shift, f.period) || 1;
+  return f.period / g === 1 ? String(f.shift / g) : `${f.shift / g}/${f.period / g}`;
+}
+
+/** The JSON form of a tensor's field (strides and paddings exact, fractions as strings). */
+export function fieldJson(f: TensorField): FieldJson {
+  const unknown = f.unknown ? { unknown: true as const } : {};
+  if (f.global) return { global: true, ...(f.local ? { local: axesJson(f.local) } : {}), aligned: f.aligned, ...unknown };
+  return { ...axesJson(f.local ?? []), aligned: f.aligned, ...unknown };
+}
+
+function axesJson(local: Periodic[]): AxisFieldJson {
+  const stride = local.map((p) => frac(p.shift, p.period));
+  // Phase φ starts at φ·S + lo[φ] − … : padding P_φ = φ·S − lo[φ].
+  const pad = (p: Periodic, phase: number) => fracJson(frac(phase * p.shift - p.lo[phase] * p.period, p.period));
+  const json: AxisFieldJson = {
+    size: local.map((p) => Math.max(...p.lo.map((l, i) => p.hi[i] - l + 1))),
+    stride: stride.map(fracJson),
+    padding: local.map((p) => pad(p, 0)),
+  };
+  if (local.some((p) => p.period > 1)) {
+    json.phases = local.map((p) => ({
+      period: p.period,
+      size: p.lo.map((l, i) => p.hi[i] - l + 1),
+      padding: p.lo.map((_, i) => pad(p, i)),
+    }));
+  }
+  return json;
+}
+
+/**
+ * Input-size-aware facts of a local field: the centre of unit 0, the units whose whole
+ * field lies inside the image, and how much of the corner unit's field is padding.
+ */
+export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Shape | undefined): FieldRegion | undefined {
+  if (!f.local || !shape || !image) return undefined;
+  const units: number[] = [];
+  const start: number[] = [];
+  const end: number[] = [];
+  let valid = true;
+  let inside = 1;
+  let total = 1;
+  const centre: (number | string)[] = [];
+  for (const [a, p] of f.local.entries()) {
+    const t = f.axes.indexOf(a);
+    const count = shape[t];
+    const n = image[a + 2];
+    if (t < 0 || typeof count !== "number" || typeof n !== "number") return undefined;
+    units.push(count);
+    centre.push(fracJson(frac(p.lo[0] + p.hi[0], 2)));
+    let first = -1;
+    let last = -1;
+    for (let u = 0; u < count; u++) {
+      const [l, h] = unitInterval(p, u);
+      if (l >= 0 && h <= n - 1) {
+        if (first < 0) first = u;
+        last = u;
+      }
+    }
+    if (first < 0) valid = false;
+    start.push(first);
+    end.push(last);
+    const [l, h] = unitInterval(p, 0);
+    total *= h - l + 1;
+    inside *= Math.max(0, Math.min(h, n - 1) - Math.max(l, 0) + 1);
+  }
+  return { units, centre, valid: valid ? { start, end } : null, corner_padding_share: 1 - inside / total };
 }

@@ -1,11 +1,11 @@
 import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
-import type { FieldJson, LayerReport, Report, TensorReport } from "../core/report.js";
+import type { LayerReport, Report, TensorReport } from "../core/report.js";
 import { add, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
 import { CONVENTIONS, convention as findConvention } from "./conventions.js";
-import { receptiveFields, type TensorField } from "./field.js";
+import { fieldJson, fieldRegion, receptiveFields } from "./field.js";
 import { peakMemory } from "./memory.js";
 import { topoOrder } from "./order.js";
 import { countParams } from "./params.js";
@@ -114,15 +114,19 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   for (const i of g.inputs) inputBytes = acc(inputBytes, bytesOf(i));
 
   const tensorReports: Record<string, TensorReport> = {};
+  // The image whose pixels fields are measured in: the first input with spatial axes.
+  const image = g.inputs.map((i) => tensors.get(i)?.shape).find((s) => s && s.length >= 3);
   for (const [name, t] of tensors) {
     if (t.constant) continue;
     const f = fields.get(name);
+    const region = f ? fieldRegion(f, t.shape, image) : undefined;
     tensorReports[name] = {
       shape: t.shape,
       dtype: t.dtype,
       bytes: bytesOf(name),
       ...(producer.has(name) ? { producer: producer.get(name) } : {}),
       ...(f ? { rf: fieldJson(f) } : {}),
+      ...(region ? { rf_region: region } : {}),
     };
   }
 
@@ -179,17 +183,6 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
 
 function acc(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : add(a, b);
-}
-
-function fieldJson(f: TensorField): FieldJson {
-  const axes = (l: NonNullable<TensorField["local"]>) => ({
-    size: l.map((a) => a.r),
-    stride: l.map((a) => a.s),
-    padding: l.map((a) => a.p),
-  });
-  const unknown = f.unknown ? { unknown: true as const } : {};
-  if (f.global) return { global: true, ...(f.local ? { local: axes(f.local) } : {}), aligned: f.aligned, ...unknown };
-  return { ...axes(f.local ?? []), aligned: f.aligned, ...unknown };
 }
 
 export type { Shape };

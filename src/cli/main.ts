@@ -3,12 +3,14 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CONVENTIONS } from "../analysis/conventions.js";
 import { type AnalyzeOptions, analyze } from "../analysis/index.js";
+import { firstReaching, unitBox, unitsSeeing } from "../analysis/rf-query.js";
 import { SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
+import type { Report } from "../core/report.js";
 import { parseShape, type Shape } from "../core/shape.js";
 import { readModel } from "../formats/index.js";
-import { RENDERERS } from "../render/index.js";
+import { RENDERERS, renderRfTable } from "../render/index.js";
 import { ZOO } from "../zoo/index.js";
 import { fileSource } from "./node-source.js";
 
@@ -24,6 +26,10 @@ options:
   --batch N                    batch size (replaces every input's first dim)
   --convention NAME            headline count: ${CONVENTIONS.map((c) => c.name).join(", ")} (default macs)
   --dtype ${Object.keys(SIZE_DTYPES).join("|")}        dtype for parameter sizes (default fp32)
+  --rf TENSOR@y,x              the input box a unit of TENSOR sees (unclipped, clipped, centre)
+  --rf-pixel y,x --rf-tensor T which units of tensor T see input pixel (y, x)
+  --rf-min N                   the first tensor whose field reaches N pixels
+  --rf-table                   the per-tensor receptive-field table (r, S, P per axis)
   --list-zoo                   list the built-in models
   --help, --version
 
@@ -80,7 +86,9 @@ function run(argv: string[], out: (s: string) => void): number {
     opts.dtype = v.dtype as SizeDType;
   }
   const report = analyze(load(positionals[0]), opts);
-  out(render(report));
+  const query = rfQuery(report, v);
+  if (query !== undefined) out(format === "json" ? `${JSON.stringify(query.result, null, 2)}\n` : query.text);
+  else out(v["rf-table"] ? renderRfTable(report) : render(report));
   return 0;
 }
 
@@ -95,6 +103,11 @@ function parse(argv: string[]) {
       batch: { type: "string" },
       convention: { type: "string" },
       dtype: { type: "string" },
+      rf: { type: "string" },
+      "rf-pixel": { type: "string" },
+      "rf-tensor": { type: "string" },
+      "rf-min": { type: "string" },
+      "rf-table": { type: "boolean" },
       "list-zoo": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
@@ -116,6 +129,42 @@ export function load(model: string): Graph {
   } finally {
     src.close();
   }
+}
+
+/** Runs the receptive-field query the flags ask for, if any. */
+function rfQuery(report: Report, v: ReturnType<typeof parse>["values"]): { result: unknown; text: string } | undefined {
+  if (v.rf !== undefined) {
+    const at = v.rf.lastIndexOf("@");
+    if (at <= 0) throw new ConvscopeError(`--rf takes TENSOR@y,x, got '${v.rf}'`);
+    const b = unitBox(report, v.rf.slice(0, at), coords("--rf", v.rf.slice(at + 1)));
+    const box = (s: number[], e: number[]) => s.map((x, a) => `${x}…${e[a]}`).join(" × ");
+    const text = [
+      `${b.tensor}@${b.unit.join(",")}${b.local ? " (local path; the tensor is also global)" : ""}`,
+      `  sees input ${box(b.start, b.end)}${b.clipped ? `; inside the image ${box(b.clipped.start, b.clipped.end)}` : "; entirely outside the image"}`,
+      `  centre ${b.centre.join(", ")}`,
+    ];
+    return { result: b, text: `${text.join("\n")}\n` };
+  }
+  if (v["rf-pixel"] !== undefined) {
+    if (!v["rf-tensor"]) throw new ConvscopeError("--rf-pixel needs --rf-tensor TENSOR");
+    const s = unitsSeeing(report, v["rf-tensor"], coords("--rf-pixel", v["rf-pixel"]));
+    const axis = s.ranges.map((rs) => (rs.length === 0 ? "none" : rs.map(([a, b]) => (a === b ? `${a}` : `${a}…${b}`)).join(", ")));
+    return { result: s, text: `units of ${s.tensor} that see pixel ${s.pixel.join(",")}: ${axis.join(" × ")}\n` };
+  }
+  if (v["rf-min"] !== undefined) {
+    const n = positiveInt("--rf-min", v["rf-min"]);
+    const hit = firstReaching(report, n);
+    const text = hit
+      ? `${hit.tensor} (layer ${hit.layer}) is the first whose field reaches ${n} px: ${hit.size.join("×")}\n`
+      : `no tensor's local field reaches ${n} px\n`;
+    return { result: hit ?? null, text };
+  }
+  return undefined;
+}
+
+function coords(flag: string, s: string): number[] {
+  if (!/^\d+(,\d+)*$/.test(s)) throw new ConvscopeError(`${flag} takes comma-separated unit indices like 3,4, got '${s}'`);
+  return s.split(",").map(Number);
 }
 
 function parseInputs(specs: string[]): Record<string, Shape> {

@@ -47,15 +47,37 @@ export interface LayerReport {
   activation_bytes: number | null;
 }
 
+/**
+ * A receptive field per image axis (H, W …): unit u sees input pixels u·S − P … u·S − P + r − 1.
+ * Strides and paddings that are not integers (after up-sampling) are exact strings like "1/2".
+ */
 export interface AxisFieldJson {
   size: number[];
-  stride: number[];
-  padding: number[];
+  stride: (number | string)[];
+  padding: (number | string)[];
+  /**
+   * Present when the field differs by output phase (after up-sampling): per axis, for
+   * φ = u mod period, unit u sees u·S − padding[φ] … u·S − padding[φ] + size[φ] − 1.
+   * The summary `size` is the largest phase's, `padding` phase 0's.
+   */
+  phases?: { period: number; size: number[]; padding: (number | string)[] }[];
 }
 
 export type FieldJson =
   | (AxisFieldJson & { aligned: boolean; unknown?: true })
   | { global: true; local?: AxisFieldJson; aligned: boolean; unknown?: true };
+
+/** Where a tensor's (local) fields fall on the image (input-size aware; phase-0 unit for the centre). */
+export interface FieldRegion {
+  /** Units along each image axis (the tensor's dims that run along H, W …, whatever its layout). */
+  units: number[];
+  /** Centre offset of unit 0 per axis: (r − 1)/2 − P. */
+  centre: (number | string)[];
+  /** Units whose whole field lies inside the image, per axis (first and last index), or null when none. */
+  valid: { start: number[]; end: number[] } | null;
+  /** Share of the corner unit's (unit 0's) field that falls on padding, 0…1. */
+  corner_padding_share: number;
+}
 
 export interface TensorReport {
   shape?: Shape;
@@ -63,6 +85,7 @@ export interface TensorReport {
   bytes: number | null;
   producer?: string;
   rf?: FieldJson;
+  rf_region?: FieldRegion;
 }
 
 export interface Totals {
