@@ -58,8 +58,26 @@ test("receptive fields use the product of earlier strides, not each layer's own 
     names.map((n) => field(n).padding[0]),
     [0, 0, 16, 16, 32, 48, 64, 64],
   );
-  // The seed's recurrence RF_i = RF_{i-1} + (k−1)·stride_i gives conv2 = 19 + 4·1 = 23, not 51.
-  assert.notEqual(field("conv2").size[0], 19 + (5 - 1) * 1);
+  // The seed's recurrence RF_i = RF_{i−1} + (k−1)·stride_i (each layer's own stride) gives
+  // Replaying it reproduces the article's 41 … 67 (the article also multiplies conv2's kernel
+  // by 2, though conv2's stride is 1) — every value differs from the field a gradient measures.
+  const geometry = [
+    [11, 4],
+    [3, 2],
+    [5, 2],
+    [3, 2],
+    [3, 1],
+    [3, 1],
+    [3, 1],
+    [3, 2],
+  ];
+  let rf = 1;
+  const seedRf = geometry.map(([k, s]) => {
+    rf += (k - 1) * s;
+    return rf;
+  });
+  assert.deepEqual(seedRf, [41, 45, 53, 57, 59, 61, 63, 67]);
+  names.forEach((n, i) => assert.notEqual(field(n).size[0], seedRf[i]));
   // Fully-connected layers see the whole image.
   assert.deepEqual(r.tensors.fc6.rf, { global: true, aligned: true });
 });
