@@ -77,7 +77,7 @@ test("receptive fields use the product of earlier strides, not each layer's own 
     return rf;
   });
   assert.deepEqual(seedRf, [41, 45, 53, 57, 59, 61, 63, 67]);
-  names.forEach((n, i) => assert.notEqual(field(n).size[0], seedRf[i]));
+  for (const [i, n] of names.entries()) assert.notEqual(field(n).size[0], seedRf[i]);
   // Fully-connected layers see the whole image.
   assert.deepEqual(r.tensors.fc6.rf, { global: true, aligned: true });
 });
