@@ -1,186 +1,242 @@
-import { onnxDType } from "../core/dtype.js";
+import { type DType, onnxDType } from "../core/dtype.js";
 import { mul, numel } from "../core/shape.js";
+import { dtypeOf, normAxis } from "./args.js";
 import { broadcastShapes } from "./broadcast.js";
-import { type Cost, cost, inputShape, type OpRule, type RuleContext } from "./rule.js";
+import { type Cost, cost, type OpRule, type RuleContext } from "./rule.js";
+import { castValues, foldBroadcast, isIntegral } from "./values.js";
 
 type PerElement = Partial<Omit<Cost, "macs" | "bias" | "seed">>;
 
-/** Scales a per-element cost by the output's element count. */
-function perOutput(ctx: RuleContext, per: PerElement): Cost | null {
+/** Scales a per-element cost by the output's element count (null when it is unknown). */
+export function perOutput(ctx: RuleContext, per: PerElement, times = 1): Cost | null {
   const shape = ctx.outputs[0]?.shape;
   const n = shape ? numel(shape) : null;
   if (n === null) return null;
   const c = cost({});
-  for (const [k, v] of Object.entries(per) as [keyof PerElement, number][]) c[k] = mul(n, v);
+  for (const [k, v] of Object.entries(per) as [keyof PerElement, number][]) c[k] = mul(n, v, times);
   return c;
 }
 
+interface Unary {
+  /** Arithmetic per element. */
+  per: PerElement;
+  /** Value on known (small) inputs, for shape arithmetic. */
+  fold?: (x: number) => number;
+}
+
+/** Round half to even, as ONNX Round does. */
+function roundEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /**
- * One-input element-wise ops and what each costs per element. Counting choices
- * (documented so every convention can be traced): a transcendental function is one
- * `exp`; `relu` and `clip` bounds are comparisons.
+ * One-input element-wise ops and what each costs per element. Counting choices, so every
+ * convention can be traced: a transcendental function (exp, log, erf, tanh, sqrt, power)
+ * is one `exp`; max(0, x), clamps, abs and rounding are comparisons; a subtraction is an
+ * `add`. Gelu is 0.5·x·(1 + erf(x/√2)): erf, 3 mul, 1 add. HardSwish x·clip(x/6 + ½):
+ * 2 mul, 1 add, 2 cmp. Mish x·tanh(softplus(x)): 3 transcendental, 1 add, 1 mul.
+ * PRelu's slope (input 1) is a learned parameter; LeakyRelu's is an attribute.
  */
-const UNARY: Record<string, PerElement> = {
-  Relu: { cmp: 1 },
-  LeakyRelu: { cmp: 1, mul: 1 },
-  PRelu: { cmp: 1, mul: 1 },
-  Elu: { cmp: 1, exp: 1, add: 1, mul: 1 },
-  Selu: { cmp: 1, exp: 1, add: 1, mul: 2 },
-  Celu: { cmp: 1, exp: 1, add: 1, mul: 1, div: 1 },
-  ThresholdedRelu: { cmp: 1 },
-  Sigmoid: { exp: 1, add: 1, div: 1 },
-  HardSigmoid: { mul: 1, add: 1, cmp: 2 },
-  HardSwish: { mul: 2, add: 1, cmp: 2 },
-  Tanh: { exp: 1 },
-  Softplus: { exp: 2, add: 1 },
-  Softsign: { add: 1, div: 1 },
-  Mish: { exp: 3, add: 1, mul: 1 },
-  Gelu: { exp: 1, mul: 3, add: 1 },
-  Erf: { exp: 1 },
-  Neg: { mul: 1 },
-  Abs: { cmp: 1 },
-  Sqrt: { exp: 1 },
-  Exp: { exp: 1 },
-  Log: { exp: 1 },
-  Reciprocal: { div: 1 },
-  Floor: { cmp: 1 },
-  Ceil: { cmp: 1 },
-  Round: { cmp: 1 },
-  Sign: { cmp: 1 },
-  Sin: { exp: 1 },
-  Cos: { exp: 1 },
-  Not: { cmp: 1 },
-  IsNaN: { cmp: 1 },
-  IsInf: { cmp: 1 },
+const UNARY: Record<string, Unary> = {
+  Relu: { per: { cmp: 1 }, fold: (x) => Math.max(x, 0) },
+  LeakyRelu: { per: { cmp: 1, mul: 1 } },
+  PRelu: { per: { cmp: 1, mul: 1 } },
+  Elu: { per: { cmp: 1, exp: 1, add: 1, mul: 1 } },
+  Selu: { per: { cmp: 1, exp: 1, add: 1, mul: 2 } },
+  Celu: { per: { cmp: 1, exp: 1, add: 1, mul: 1, div: 1 } },
+  ThresholdedRelu: { per: { cmp: 1 } },
+  Sigmoid: { per: { exp: 1, add: 1, div: 1 } },
+  HardSigmoid: { per: { mul: 1, add: 1, cmp: 2 } },
+  HardSwish: { per: { mul: 2, add: 1, cmp: 2 } },
+  Tanh: { per: { exp: 1 } },
+  Softplus: { per: { exp: 2, add: 1 } },
+  Softsign: { per: { cmp: 1, add: 1, div: 1 } },
+  Mish: { per: { exp: 3, add: 1, mul: 1 } },
+  Gelu: { per: { exp: 1, mul: 3, add: 1 } },
+  Erf: { per: { exp: 1 } },
+  Neg: { per: { mul: 1 }, fold: (x) => -x },
+  Abs: { per: { cmp: 1 }, fold: Math.abs },
+  Sqrt: { per: { exp: 1 }, fold: Math.sqrt },
+  Exp: { per: { exp: 1 }, fold: Math.exp },
+  Log: { per: { exp: 1 }, fold: Math.log },
+  Reciprocal: { per: { div: 1 }, fold: (x) => 1 / x },
+  Floor: { per: { cmp: 1 }, fold: Math.floor },
+  Ceil: { per: { cmp: 1 }, fold: Math.ceil },
+  Round: { per: { cmp: 1 }, fold: roundEven },
+  Sign: { per: { cmp: 1 }, fold: Math.sign },
+  Sin: { per: { exp: 1 } },
+  Cos: { per: { exp: 1 } },
+  Not: { per: { cmp: 1 }, fold: (x) => (x ? 0 : 1) },
+  IsNaN: { per: { cmp: 1 } },
+  IsInf: { per: { cmp: 1 } },
 };
 
-/** Clip (ReLU6 and friends): two comparisons; min and max are values, not parameters (inputs from opset 11). */
-export const clip: OpRule = {
-  types: ["Clip"],
-  family: "activation",
-  valueInputs: [1, 2],
-  infer: (ctx) => [{ dtype: ctx.inputs[0]?.dtype ?? "float32", shape: ctx.inputs[0]?.shape }],
-  cost: (ctx) => perOutput(ctx, { cmp: 2 }),
-  inPlace: true,
-};
-
-/** Ops that move no arithmetic at inference: copies, casts, dropout. */
-const FREE = ["Identity", "Dropout", "Cast", "CastLike"];
+const BOOL_OUT = new Set(["Not", "IsNaN", "IsInf"]);
 
 export const unary: OpRule = {
   types: Object.keys(UNARY),
   family: "activation",
   infer(ctx) {
     const x = ctx.inputs[0];
-    return [{ dtype: ctx.node.op === "Not" ? "bool" : (x?.dtype ?? "float32"), shape: x?.shape }];
+    const dtype: DType = BOOL_OUT.has(ctx.node.op) ? "bool" : dtypeOf(ctx);
+    const fold = UNARY[ctx.node.op].fold;
+    const value = fold && x ? foldBroadcast([x], x.shape, ([v]) => fold(v)) : undefined;
+    return [{ dtype, shape: x?.shape, value: value && castValues(value, dtype) }];
   },
-  cost: (ctx) => perOutput(ctx, UNARY[ctx.node.op]),
+  cost: (ctx) => perOutput(ctx, UNARY[ctx.node.op].per),
   inPlace: true,
 };
 
-export const free: OpRule = {
-  types: FREE,
-  family: "copy",
+/**
+ * Clip (ReLU6 and friends): two comparisons per element. The bounds are attributes before
+ * opset 11 and inputs 1 and 2 from it; either way they are values, never parameters.
+ */
+export const clip: OpRule = {
+  types: ["Clip"],
+  family: "activation",
+  valueInputs: [1, 2],
   infer(ctx) {
     const x = ctx.inputs[0];
-    const dtype = ctx.node.op === "Cast" ? onnxDType(ctx.attrs.int("to")) : (x?.dtype ?? "float32");
+    const lo = ctx.inputs[1]?.value?.[0] ?? (ctx.attrs.has("min") ? ctx.attrs.float("min") : -Infinity);
+    const hi = ctx.inputs[2]?.value?.[0] ?? (ctx.attrs.has("max") ? ctx.attrs.float("max") : Infinity);
+    const value = x ? foldBroadcast([x], x.shape, ([v]) => Math.min(Math.max(v, lo), hi)) : undefined;
+    return [{ dtype: dtypeOf(ctx), shape: x?.shape, value }];
+  },
+  cost: (ctx) => perOutput(ctx, { cmp: 2 }),
+  inPlace: true,
+};
+
+/**
+ * Ops that do no arithmetic at inference: copies, casts, dropout. Dropout's ratio and
+ * training_mode (inputs 1 and 2 from opset 12) are values, not parameters.
+ */
+export const free: OpRule = {
+  types: ["Identity", "Dropout", "Cast", "CastLike"],
+  family: "copy",
+  valueInputs: [1, 2],
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const op = ctx.node.op;
+    const dtype = op === "Cast" ? onnxDType(ctx.attrs.int("to")) : op === "CastLike" ? dtypeOf(ctx, 1) : dtypeOf(ctx);
     // Dropout's optional mask output is bool of the same shape.
     return ctx.node.outputs.map((_, i) => ({
       dtype: i > 0 ? "bool" : dtype,
       shape: x?.shape,
-      value: i === 0 ? x?.value : undefined,
+      value: i === 0 && x?.value ? castValues(x.value, dtype) : undefined,
     }));
   },
   inPlace: true,
 };
 
-/** Binary and variadic element-wise ops with broadcasting; cost per output element per extra operand. */
-const BINARY: Record<string, PerElement> = {
-  Add: { add: 1 },
-  Sub: { add: 1 },
-  Mul: { mul: 1 },
-  Div: { div: 1 },
-  Pow: { exp: 1 },
-  Max: { cmp: 1 },
-  Min: { cmp: 1 },
-  Sum: { add: 1 },
-  Mean: { add: 1 },
-  Equal: { cmp: 1 },
-  Less: { cmp: 1 },
-  LessOrEqual: { cmp: 1 },
-  Greater: { cmp: 1 },
-  GreaterOrEqual: { cmp: 1 },
-  And: { cmp: 1 },
-  Or: { cmp: 1 },
-  Xor: { cmp: 1 },
-  Mod: { div: 1 },
+interface Binary {
+  per: PerElement;
+  fold?: (a: number, b: number, integral: boolean) => number;
+}
+
+/** Binary and variadic element-wise ops with broadcasting: cost per output element per extra operand. */
+const BINARY: Record<string, Binary> = {
+  Add: { per: { add: 1 }, fold: (a, b) => a + b },
+  Sub: { per: { add: 1 }, fold: (a, b) => a - b },
+  Mul: { per: { mul: 1 }, fold: (a, b) => a * b },
+  Div: { per: { div: 1 }, fold: (a, b, int) => (int ? Math.trunc(a / b) : a / b) },
+  Pow: { per: { exp: 1 }, fold: (a, b) => a ** b },
+  Max: { per: { cmp: 1 }, fold: (a, b) => Math.max(a, b) },
+  Min: { per: { cmp: 1 }, fold: (a, b) => Math.min(a, b) },
+  Sum: { per: { add: 1 }, fold: (a, b) => a + b },
+  Mean: { per: { add: 1 } },
+  Equal: { per: { cmp: 1 }, fold: (a, b) => (a === b ? 1 : 0) },
+  Less: { per: { cmp: 1 }, fold: (a, b) => (a < b ? 1 : 0) },
+  LessOrEqual: { per: { cmp: 1 }, fold: (a, b) => (a <= b ? 1 : 0) },
+  Greater: { per: { cmp: 1 }, fold: (a, b) => (a > b ? 1 : 0) },
+  GreaterOrEqual: { per: { cmp: 1 }, fold: (a, b) => (a >= b ? 1 : 0) },
+  And: { per: { cmp: 1 }, fold: (a, b) => (a && b ? 1 : 0) },
+  Or: { per: { cmp: 1 }, fold: (a, b) => (a || b ? 1 : 0) },
+  Xor: { per: { cmp: 1 }, fold: (a, b) => (!a !== !b ? 1 : 0) },
+  Mod: { per: { div: 1 } },
 };
 
 const COMPARE = new Set(["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor"]);
 
+/**
+ * Add, Mul, … with numpy broadcasting. Variadic Sum/Max/Min/Mean cost (operands − 1) per
+ * output element; Mean adds one division per output. Known small integer inputs fold (the
+ * shape arithmetic of exported graphs); integer Div truncates toward zero as runtimes do.
+ */
 export const binary: OpRule = {
   types: Object.keys(BINARY),
   family: "elementwise",
   infer(ctx) {
     const present = ctx.inputs.filter((t) => t !== undefined);
+    const dtype: DType = COMPARE.has(ctx.node.op) ? "bool" : (present[0]?.dtype ?? "float32");
     const shapes = present.map((t) => t.shape);
-    const dtype = COMPARE.has(ctx.node.op) ? "bool" : (present[0]?.dtype ?? "float32");
-    if (shapes.some((s) => s === undefined)) return [{ dtype }];
+    if (present.length === 0 || shapes.some((s) => s === undefined)) return [{ dtype }];
     const shape = broadcastShapes(ctx, shapes as NonNullable<(typeof shapes)[0]>[]);
-    return [{ dtype, shape, value: foldValues(ctx, shape) }];
+    const fold = BINARY[ctx.node.op].fold;
+    const integral = isIntegral(present[0].dtype);
+    const value = fold ? foldBroadcast(present, shape, (xs) => xs.reduce((a, b) => fold(a, b, integral))) : undefined;
+    return [{ dtype, shape, value: value && castValues(value, dtype) }];
   },
   cost(ctx) {
     const operands = ctx.inputs.filter((t) => t !== undefined).length;
-    const per = BINARY[ctx.node.op];
-    const c = perOutput(ctx, per);
-    if (!c) return null;
-    const times = Math.max(operands - 1, 1);
-    for (const k of Object.keys(per) as (keyof PerElement)[]) c[k] = mul(c[k], times);
-    // Mean divides once per output by the operand count.
-    if (ctx.node.op === "Mean") c.div = perOutput(ctx, { div: 1 })?.div ?? 0;
+    const c = perOutput(ctx, BINARY[ctx.node.op].per, Math.max(operands - 1, 1));
+    if (c && ctx.node.op === "Mean") c.div = perOutput(ctx, { div: 1 })?.div ?? 0;
     return c;
   },
   inPlace: true,
 };
 
-/** Integer arithmetic on small known values (shape computations in exported graphs). */
-function foldValues(ctx: RuleContext, shape: (number | string)[]): number[] | undefined {
-  const vals = ctx.inputs.map((t) => t?.value);
-  if (vals.length !== 2 || !vals[0] || !vals[1] || shape.length > 1) return undefined;
-  const n = typeof shape[0] === "number" ? shape[0] : shape.length === 0 ? 1 : -1;
-  if (n < 0 || n > 64) return undefined;
-  const [a, b] = vals as [readonly number[], readonly number[]];
-  const at = (v: readonly number[], i: number) => (v.length === 1 ? v[0] : v[i]);
-  const f: Record<string, (x: number, y: number) => number> = {
-    Add: (x, y) => x + y,
-    Sub: (x, y) => x - y,
-    Mul: (x, y) => x * y,
-    Div: (x, y) => (Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y),
-    Max: Math.max,
-    Min: Math.min,
-  };
-  const op = f[ctx.node.op];
-  if (!op) return undefined;
-  return Array.from({ length: n }, (_, i) => op(at(a, i), at(b, i)));
-}
-
-/** Softmax and LogSoftmax along one axis: exp, sum, divide (log) per element. */
-export const softmax: OpRule = {
-  types: ["Softmax", "LogSoftmax"],
-  family: "activation",
+/**
+ * Where(cond, X, Y): a selection with broadcasting. It moves data and computes nothing, so
+ * it has no cost; known small inputs fold (exporters build Reshape targets with it).
+ */
+export const where: OpRule = {
+  types: ["Where"],
+  family: "elementwise",
   infer(ctx) {
-    const x = inputShape(ctx, 0);
-    return [{ dtype: ctx.inputs[0]?.dtype ?? "float32", shape: x }];
-  },
-  cost(ctx) {
-    const extra = ctx.node.op === "LogSoftmax" ? { exp: 2 } : { exp: 1 };
-    return perOutput(ctx, { ...extra, add: 1, div: 1, cmp: 1 });
-  },
-  field(ctx) {
-    // Softmax along a spatial axis mixes all positions.
-    const rank = ctx.inputs[0]?.shape?.length ?? 0;
-    let axis = ctx.attrs.int("axis", ctx.opset < 13 ? 1 : -1);
-    if (axis < 0) axis += rank;
-    return axis >= 2 ? { kind: "global" } : { kind: "pointwise" };
+    const [c, x, y] = ctx.inputs;
+    const dtype = x?.dtype ?? y?.dtype ?? "float32";
+    if (!c?.shape || !x?.shape || !y?.shape) return [{ dtype }];
+    const shape = broadcastShapes(ctx, [c.shape, x.shape, y.shape]);
+    return [{ dtype, shape, value: foldBroadcast([c, x, y], shape, ([k, a, b]) => (k ? a : b)) }];
   },
 };
+
+/**
+ * Softmax, LogSoftmax and Hardmax along `axis`. From opset 13 the axis alone is normalized
+ * (default −1); before, the input is coerced to 2-d at `axis` (default 1) and every axis
+ * from `axis` on is normalized together. Per element: one comparison (running max), two
+ * adds (subtract the max, sum), one exp and one division; LogSoftmax replaces the division
+ * by a third add (subtract the log-sum) plus one log per normalized row; Hardmax is
+ * comparisons only.
+ */
+export const softmax: OpRule = {
+  types: ["Softmax", "LogSoftmax", "Hardmax"],
+  family: "activation",
+  infer: (ctx) => [{ dtype: dtypeOf(ctx), shape: ctx.inputs[0]?.shape }],
+  cost(ctx) {
+    const op = ctx.node.op;
+    if (op === "Hardmax") return perOutput(ctx, { cmp: 1 });
+    if (op === "Softmax") return perOutput(ctx, { cmp: 1, add: 2, exp: 1, div: 1 });
+    const c = perOutput(ctx, { cmp: 1, add: 3, exp: 1 });
+    const x = ctx.inputs[0]?.shape;
+    if (!c || !x) return null;
+    const rows = numel(x.filter((_, i) => !softmaxAxes(ctx, x.length).includes(i)));
+    if (rows === null) return null;
+    c.exp += rows;
+    return c;
+  },
+  field(ctx) {
+    const rank = ctx.inputs[0]?.shape?.length ?? 0;
+    return { kind: "axes", map: Array.from({ length: rank }, (_, i) => i), mixed: softmaxAxes(ctx, rank) };
+  },
+};
+
+/** The axes one softmax normalizes together, by opset. */
+function softmaxAxes(ctx: RuleContext, rank: number): number[] {
+  if (rank === 0) return [];
+  const legacy = ctx.opset < 13;
+  const axis = normAxis(ctx, ctx.attrs.int("axis", legacy ? 1 : -1), rank);
+  if (!legacy) return [axis];
+  return Array.from({ length: rank - axis }, (_, i) => axis + i);
+}

@@ -1,32 +1,70 @@
-import { conv } from "./conv.js";
-import { binary, clip, free, softmax, unary } from "./elementwise.js";
-import { gemm, matmul } from "./linear.js";
-import { batchNorm, lrn, statNorm } from "./norm.js";
+import { conv, convTranspose } from "./conv.js";
+import { binary, clip, free, softmax, unary, where } from "./elementwise.js";
+import { constant, constantOfShape, expand, range, shape, size, tile } from "./generate.js";
+import { gather, gatherElements, slice, topK } from "./index-ops.js";
+import { einsum, gemm, matmul } from "./linear.js";
+import { batchNorm, lpNorm, lrn, statNorm } from "./norm.js";
 import { globalPool, pool } from "./pool.js";
+import { argReduce, reduce } from "./reduce.js";
+import { resize } from "./resize.js";
 import type { OpRule } from "./rule.js";
-import { concat, flatten, reshape } from "./tensor-shape.js";
+import { concat, depthSpace, flatten, pad, reshape, split, squeeze, transpose, unsqueeze } from "./tensor-shape.js";
 
 export type { Cost, Field, OpRule, OutputState, RuleContext, TensorState } from "./rule.js";
 export { Attrs, ZERO_COST } from "./rule.js";
 
 /** Every rule; adding an op family means adding its module here. */
 export const RULES: readonly OpRule[] = [
+  // conv.ts
   conv,
+  convTranspose,
+  // pool.ts
   pool,
   globalPool,
+  // linear.ts
   gemm,
   matmul,
+  einsum,
+  // norm.ts
   batchNorm,
   lrn,
   statNorm,
+  lpNorm,
+  // elementwise.ts
   unary,
   clip,
   free,
   binary,
+  where,
   softmax,
+  // reduce.ts
+  reduce,
+  argReduce,
+  // resize.ts
+  resize,
+  // tensor-shape.ts
   concat,
+  split,
   flatten,
   reshape,
+  squeeze,
+  unsqueeze,
+  transpose,
+  depthSpace,
+  pad,
+  // index-ops.ts
+  gather,
+  gatherElements,
+  slice,
+  topK,
+  // generate.ts
+  shape,
+  size,
+  constant,
+  constantOfShape,
+  range,
+  expand,
+  tile,
 ];
 
 const BY_TYPE = new Map<string, OpRule>();
