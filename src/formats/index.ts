@@ -1,5 +1,6 @@
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
+import { readOnnx, sniffOnnx } from "./onnx/index.js";
 import type { ByteSource } from "./source.js";
 import { readSpec } from "./spec/index.js";
 
@@ -19,6 +20,7 @@ export interface Reader {
 
 /** Readers in detection order; each format registers here. */
 export const READERS: Reader[] = [
+  { format: "onnx", describe: "ONNX (a ModelProto: ir_version, then graph and opset_import)", sniff: sniffOnnx, read: readOnnx },
   {
     format: "spec",
     describe: 'convscope JSON (an object with "layers")',

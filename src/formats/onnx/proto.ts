@@ -1,0 +1,425 @@
+import { EXACT, I32, I64, LEN, type Msg, PEEK, VARINT } from "./wire.js";
+
+/**
+ * The ONNX messages convscope needs, walked field by field (field numbers from onnx.proto).
+ * Tensor payloads are recorded as byte ranges, never read; everything else is small and
+ * decoded into the plain structures below, which build.ts maps to the IR.
+ */
+
+/** A byte range holding (part of) a tensor's elements in the model file. */
+export interface Piece {
+  /** TensorProto field: 9 raw_data, 4 float_data, 5 int32_data, 7 int64_data, 10 double_data, 11 uint64_data. */
+  field: number;
+  /** True: [start, end) is one packed body (or raw bytes); false: consecutive unpacked fields, tags included. */
+  packed: boolean;
+  start: number;
+  end: number;
+}
+
+export interface TensorRef {
+  name: string;
+  dims: number[];
+  dataType: number;
+  pieces: Piece[];
+  /** `external_data` key/values when `data_location` is EXTERNAL. */
+  external?: Record<string, string>;
+  /** Byte offset of the TensorProto, for errors. */
+  at: number;
+}
+
+export interface SparseRef {
+  values?: TensorRef;
+  indices?: TensorRef;
+  dims: number[];
+  at: number;
+}
+
+/** A dim: a size, a symbol, or null (neither given). */
+export type RawDim = number | string | null;
+
+export interface RawValueInfo {
+  name: string;
+  elemType: number;
+  shape?: RawDim[];
+  at: number;
+}
+
+export type RawAttrValue = number | string | number[] | string[] | TensorRef | TensorRef[] | RawGraph | RawGraph[] | SparseRef;
+
+export interface RawAttr {
+  name: string;
+  /** AttributeProto.AttributeType; inferred from the field present when the file omits it (IR < 3). */
+  type: number;
+  value?: RawAttrValue;
+}
+
+export interface RawNode {
+  name: string;
+  opType: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: RawAttr[];
+  at: number;
+}
+
+export interface RawGraph {
+  name: string;
+  nodes: RawNode[];
+  initializers: TensorRef[];
+  sparseInitializers: SparseRef[];
+  inputs: RawValueInfo[];
+  outputs: RawValueInfo[];
+  valueInfo: RawValueInfo[];
+  at: number;
+}
+
+export interface RawModel {
+  irVersion?: number;
+  /** Opset version per domain (`` for the default domain). */
+  opsets: Map<string, number>;
+  graph?: RawGraph;
+  /** Model-local functions, as `domain::name`. */
+  functions: Set<string>;
+}
+
+/** Nodes up to this size are fetched in one request: a Constant inside holds at most a few hundred numbers. */
+const WHOLE_NODE = 1024;
+/** Type descriptions hold no payloads; fetched whole up to this size. */
+const WHOLE_INFO = 4096;
+/** Graphs inside graphs (If/Loop bodies) deeper than this are rejected rather than recursed into. */
+const MAX_DEPTH = 32;
+
+export const ATTR = {
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
+  TENSORS: 9,
+  GRAPHS: 10,
+  SPARSE_TENSOR: 11,
+  SPARSE_TENSORS: 12,
+  TYPE_PROTO: 13,
+  TYPE_PROTOS: 14,
+} as const;
+
+export function parseModel(m: Msg): RawModel {
+  const model: RawModel = { opsets: new Map(), functions: new Set() };
+  while (m.next()) {
+    switch (m.field) {
+      case 1:
+        model.irVersion = m.int("ir_version");
+        break;
+      case 7:
+        model.graph = parseGraph(m.sub("GraphProto", PEEK), 0);
+        break;
+      case 8: {
+        const o = m.sub("OperatorSetIdProto", PEEK, true);
+        let domain = "";
+        let version = 0;
+        while (o.next()) {
+          if (o.field === 1) domain = o.text("domain");
+          else if (o.field === 2) version = o.int("version");
+        }
+        model.opsets.set(domain, version);
+        break;
+      }
+      case 25: {
+        const f = m.sub("FunctionProto", PEEK);
+        let name = "";
+        let domain = "";
+        while (f.next()) {
+          if (f.field === 1) name = f.text("name");
+          else if (f.field === 10) domain = f.text("domain");
+        }
+        model.functions.add(`${domain}::${name}`);
+        break;
+      }
+    }
+  }
+  return model;
+}
+
+function parseGraph(m: Msg, depth: number): RawGraph {
+  if (depth > MAX_DEPTH) throw m.error(m.begin, `graphs nested more than ${MAX_DEPTH} deep`);
+  const g: RawGraph = {
+    name: "",
+    nodes: [],
+    initializers: [],
+    sparseInitializers: [],
+    inputs: [],
+    outputs: [],
+    valueInfo: [],
+    at: m.begin,
+  };
+  while (m.next()) {
+    switch (m.field) {
+      case 1:
+        g.nodes.push(parseNode(m.end - m.start <= WHOLE_NODE ? m.sub("NodeProto", PEEK, true) : m.sub("NodeProto", PEEK), depth));
+        break;
+      case 2:
+        g.name = m.text("name");
+        break;
+      case 5:
+        g.initializers.push(parseTensor(m.sub("TensorProto", EXACT)));
+        break;
+      case 11:
+        g.inputs.push(parseValueInfo(subInfo(m)));
+        break;
+      case 12:
+        g.outputs.push(parseValueInfo(subInfo(m)));
+        break;
+      case 13:
+        g.valueInfo.push(parseValueInfo(subInfo(m)));
+        break;
+      case 15:
+        g.sparseInitializers.push(parseSparse(m.sub("SparseTensorProto", EXACT)));
+        break;
+    }
+  }
+  return g;
+}
+
+function subInfo(m: Msg): Msg {
+  return m.sub("ValueInfoProto", PEEK, m.end - m.start <= WHOLE_INFO);
+}
+
+function parseNode(m: Msg, depth: number): RawNode {
+  const n: RawNode = { name: "", opType: "", domain: "", inputs: [], outputs: [], attrs: [], at: m.begin };
+  while (m.next()) {
+    switch (m.field) {
+      case 1:
+        n.inputs.push(m.text("input"));
+        break;
+      case 2:
+        n.outputs.push(m.text("output"));
+        break;
+      case 3:
+        n.name = m.text("name");
+        break;
+      case 4:
+        n.opType = m.text("op_type");
+        break;
+      case 5:
+        n.attrs.push(parseAttr(m.sub("AttributeProto", m.reach), depth));
+        break;
+      case 7:
+        n.domain = m.text("domain");
+        break;
+    }
+  }
+  if (n.opType === "") throw m.error(m.begin, "a node has no op_type");
+  return n;
+}
+
+function parseAttr(m: Msg, depth: number): RawAttr {
+  let name = "";
+  let type = 0;
+  let f: number | undefined;
+  let i: number | undefined;
+  let s: string | undefined;
+  let t: TensorRef | undefined;
+  let g: RawGraph | undefined;
+  let sparse: SparseRef | undefined;
+  const floats: number[] = [];
+  const ints: number[] = [];
+  const strings: string[] = [];
+  const tensors: TensorRef[] = [];
+  const graphs: RawGraph[] = [];
+  while (m.next()) {
+    switch (m.field) {
+      case 1:
+        name = m.text("name");
+        break;
+      case 2:
+        f = m.float32("f");
+        break;
+      case 3:
+        i = m.int("i");
+        break;
+      case 4:
+        s = m.text("s");
+        break;
+      case 5:
+        t = parseTensor(m.sub("TensorProto", EXACT));
+        break;
+      case 6:
+        g = parseGraph(m.sub("GraphProto", PEEK), depth + 1);
+        break;
+      case 7:
+        m.floats("floats", floats);
+        break;
+      case 8:
+        m.ints("ints", ints);
+        break;
+      case 9:
+        strings.push(m.text("strings"));
+        break;
+      case 10:
+        tensors.push(parseTensor(m.sub("TensorProto", EXACT)));
+        break;
+      case 11:
+        graphs.push(parseGraph(m.sub("GraphProto", PEEK), depth + 1));
+        break;
+      case 20:
+        type = m.int("type");
+        break;
+      case 22:
+        sparse = parseSparse(m.sub("SparseTensorProto", EXACT));
+        break;
+    }
+  }
+  if (name === "") throw m.error(m.begin, "an attribute has no name");
+  if (type === 0) {
+    // IR < 3 has no `type`: the field that is present says it.
+    type =
+      f !== undefined
+        ? ATTR.FLOAT
+        : i !== undefined
+          ? ATTR.INT
+          : s !== undefined
+            ? ATTR.STRING
+            : t
+              ? ATTR.TENSOR
+              : g
+                ? ATTR.GRAPH
+                : floats.length
+                  ? ATTR.FLOATS
+                  : ints.length
+                    ? ATTR.INTS
+                    : strings.length
+                      ? ATTR.STRINGS
+                      : tensors.length
+                        ? ATTR.TENSORS
+                        : graphs.length
+                          ? ATTR.GRAPHS
+                          : 0;
+  }
+  const values: Record<number, RawAttrValue | undefined> = {
+    [ATTR.FLOAT]: f ?? 0,
+    [ATTR.INT]: i ?? 0,
+    [ATTR.STRING]: s ?? "",
+    [ATTR.TENSOR]: t,
+    [ATTR.GRAPH]: g,
+    [ATTR.FLOATS]: floats,
+    [ATTR.INTS]: ints,
+    [ATTR.STRINGS]: strings,
+    [ATTR.TENSORS]: tensors,
+    [ATTR.GRAPHS]: graphs,
+    [ATTR.SPARSE_TENSOR]: sparse,
+  };
+  return { name, type, value: values[type] };
+}
+
+/** TensorProto: dims, type, name and where the elements are; the elements themselves are skipped. */
+export function parseTensor(m: Msg): TensorRef {
+  const t: TensorRef = { name: "", dims: [], dataType: 0, pieces: [], at: m.begin };
+  let external = false;
+  const entries: Record<string, string> = {};
+  while (m.next()) {
+    switch (m.field) {
+      case 1:
+        m.ints("dims", t.dims);
+        break;
+      case 2:
+        t.dataType = m.int("data_type");
+        break;
+      case 8:
+        t.name = m.text("name");
+        break;
+      case 9:
+        m.expect(LEN, "raw_data");
+        t.pieces.push({ field: 9, packed: true, start: m.start, end: m.end });
+        break;
+      case 4:
+        piece(m, t.pieces, I32);
+        break;
+      case 10:
+        piece(m, t.pieces, I64);
+        break;
+      case 5:
+      case 7:
+      case 11:
+        piece(m, t.pieces, VARINT);
+        break;
+      case 13: {
+        const e = m.sub("StringStringEntryProto", EXACT);
+        let key = "";
+        let value = "";
+        while (e.next()) {
+          if (e.field === 1) key = e.text("key");
+          else if (e.field === 2) value = e.text("value");
+        }
+        entries[key] = value;
+        break;
+      }
+      case 14:
+        external = m.int("data_location") === 1;
+        break;
+    }
+  }
+  if (external) t.external = entries;
+  return t;
+}
+
+/** Records a typed data field: one packed body, or unpacked fields merged while they are adjacent. */
+function piece(m: Msg, pieces: Piece[], unpackedWire: number): void {
+  if (m.wire === LEN) {
+    pieces.push({ field: m.field, packed: true, start: m.start, end: m.end });
+    return;
+  }
+  m.expect(unpackedWire, "tensor data");
+  const last = pieces[pieces.length - 1];
+  if (last && !last.packed && last.field === m.field && last.end === m.at) last.end = m.after;
+  else pieces.push({ field: m.field, packed: false, start: m.at, end: m.after });
+}
+
+function parseSparse(m: Msg): SparseRef {
+  const s: SparseRef = { dims: [], at: m.begin };
+  while (m.next()) {
+    if (m.field === 1) s.values = parseTensor(m.sub("TensorProto", EXACT));
+    else if (m.field === 2) s.indices = parseTensor(m.sub("TensorProto", EXACT));
+    else if (m.field === 3) m.ints("dims", s.dims);
+  }
+  return s;
+}
+
+/** ValueInfoProto → name, element type and declared shape (tensor and sparse-tensor types only). */
+function parseValueInfo(m: Msg): RawValueInfo {
+  const v: RawValueInfo = { name: "", elemType: 0, at: m.begin };
+  while (m.next()) {
+    if (m.field === 1) v.name = m.text("name");
+    else if (m.field === 2) {
+      const tp = m.sub("TypeProto", PEEK);
+      while (tp.next()) {
+        // 1 tensor_type, 8 sparse_tensor_type (same layout); sequences, maps, optionals are left undescribed.
+        if (tp.field !== 1 && tp.field !== 8) continue;
+        const tt = tp.sub("TypeProto.Tensor", PEEK);
+        while (tt.next()) {
+          if (tt.field === 1) v.elemType = tt.int("elem_type");
+          else if (tt.field === 2) v.shape = parseShape(tt.sub("TensorShapeProto", PEEK));
+        }
+      }
+    }
+  }
+  return v;
+}
+
+function parseShape(m: Msg): RawDim[] {
+  const dims: RawDim[] = [];
+  while (m.next()) {
+    if (m.field !== 1) continue;
+    const d = m.sub("TensorShapeProto.Dimension", PEEK);
+    let dim: RawDim = null;
+    while (d.next()) {
+      if (d.field === 1) dim = d.int("dim_value");
+      else if (d.field === 2) dim = d.text("dim_param") || null;
+    }
+    dims.push(dim);
+  }
+  return dims;
+}
