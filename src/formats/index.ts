@@ -1,6 +1,7 @@
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import { readOnnx, sniffOnnx } from "./onnx/index.js";
+import { readKerasArchive, readKerasJson, readTfjsLayers, sniffKerasArchive, sniffKerasJson, sniffTfjsLayers } from "./keras/index.js";
 import type { ByteSource } from "./source.js";
 import { readSpec } from "./spec/index.js";
 
@@ -21,6 +22,14 @@ export interface Reader {
 /** Readers in detection order; each format registers here. */
 export const READERS: Reader[] = [
   { format: "onnx", describe: "ONNX (a ModelProto: ir_version, then graph and opset_import)", sniff: sniffOnnx, read: readOnnx },
+  { format: "keras", describe: 'Keras model JSON (model.to_json(): "class_name" and "config")', sniff: sniffKerasJson, read: readKerasJson },
+  { format: "keras", describe: "Keras .keras archive (a zip holding config.json)", sniff: sniffKerasArchive, read: readKerasArchive },
+  {
+    format: "tfjs-layers",
+    describe: 'TensorFlow.js layers model.json ("modelTopology" with "format": "layers-model")',
+    sniff: sniffTfjsLayers,
+    read: readTfjsLayers,
+  },
   {
     format: "spec",
     describe: 'convscope JSON (an object with "layers")',
