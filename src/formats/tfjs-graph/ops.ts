@@ -1,0 +1,616 @@
+import { ConvscopeError } from "../../core/errors.js";
+import type { AttrValue } from "../../core/graph.js";
+import { nhwcToNchw } from "../layout.js";
+import { type ChannelsLastGraph, lastPerm, type Val } from "../tflite/channels-last.js";
+import { castTo, padsOf, sliceOf, transposePerm } from "../tflite/tf-common.js";
+import type { NodeAttrs, TfNode } from "./attrs.js";
+import type { TfjsReader } from "./index.js";
+
+/**
+ * TensorFlow ops → canonical (ONNX) ops on the channels-first IR. Each translator returns
+ * the node's outputs, or undefined when it cannot translate this instance (the node is
+ * then an unknown `tf::Op` layer, reported, never counted as zero).
+ */
+
+/** Control-flow ops: reported as unsupported parts of the graph. */
+export const CONTROL_FLOW = new Set([
+  "Enter",
+  "Exit",
+  "Merge",
+  "Switch",
+  "NextIteration",
+  "LoopCond",
+  "While",
+  "StatelessWhile",
+  "If",
+  "StatelessIf",
+  "TensorListReserve",
+  "TensorListFromTensor",
+  "TensorListGetItem",
+  "TensorListSetItem",
+  "TensorListStack",
+]);
+
+interface Ctx {
+  r: TfjsReader;
+  e: ChannelsLastGraph;
+  n: TfNode;
+  a: NodeAttrs;
+  ins: Val[];
+}
+
+type Translate = (c: Ctx) => Val[] | undefined;
+
+export function translate(r: TfjsReader, n: TfNode, a: NodeAttrs, ins: Val[]): Val[] | undefined {
+  const t = OPS[n.op];
+  return t ? t({ r, e: r.e, n, a, ins }) : undefined;
+}
+
+function arg(c: Ctx, k: number, what: string): Val {
+  const v = c.ins[k];
+  if (!v) throw new ConvscopeError(`${what} (input ${k}) is missing`, { layer: c.n.name });
+  return v;
+}
+
+/** Emits one op writing the node's own output name; `rank`/`first` describe the result. */
+function emit(
+  c: Ctx,
+  op: string,
+  inputs: string[],
+  attrs: Record<string, AttrValue>,
+  rank: number | undefined,
+  first: boolean,
+  name = c.n.name,
+): Val {
+  c.e.node(op, name, inputs, [name], attrs, c.n.op);
+  return c.e.out(name, rank, first);
+}
+
+/** Unary op keeping the input's layout. */
+function same(c: Ctx, op: string, attrs: Record<string, AttrValue> = {}): Val[] {
+  const x = arg(c, 0, "input");
+  const name = x.constShape ? c.e.toFirst(x) : x.name;
+  const first = x.constShape ? (x.rank ?? 0) >= 3 : x.first;
+  return [emit(c, op, [name], attrs, x.rank, first)];
+}
+
+function binary(c: Ctx, op: string): Val[] {
+  const b = c.e.broadcast(c.ins);
+  return [emit(c, op, b.names, {}, b.rank, b.first)];
+}
+
+function clip(c: Ctx, lo: number, hi: number): Val[] {
+  const x = arg(c, 0, "input");
+  const out = emit(
+    c,
+    "Clip",
+    [c.e.toFirst(x), c.e.scalar(`${c.n.name}/min`, lo), c.e.scalar(`${c.n.name}/max`, hi)],
+    {},
+    x.rank,
+    x.first || (x.rank ?? 0) >= 3,
+  );
+  return [out];
+}
+
+/** Data format NHWC (default) or NCHW; NCHW tensors are used in the file's order, which is already channels-first. */
+function nchw(c: Ctx): boolean {
+  return c.a.str("data_format", "NHWC").startsWith("NC");
+}
+
+/** strides/dilations/ksize lists are in the data format's order; returns the spatial [h, w]. */
+function spatial(c: Ctx, key: string): number[] {
+  const l = c.a.ints(key) ?? [1, 1, 1, 1];
+  if (l.length !== 4) return [1, 1];
+  return nchw(c) ? [l[2], l[3]] : [l[1], l[2]];
+}
+
+function windowAttrs(c: Ctx): Record<string, AttrValue> {
+  const p = c.a.str("padding", "VALID");
+  if (p === "SAME") return { auto_pad: "SAME_UPPER" };
+  if (p === "VALID") return { auto_pad: "VALID" };
+  if (p === "EXPLICIT") {
+    const e = c.a.ints("explicit_paddings") ?? [];
+    const [h, w] = nchw(c) ? [2, 3] : [1, 2];
+    return { pads: [e[2 * h] ?? 0, e[2 * w] ?? 0, e[2 * h + 1] ?? 0, e[2 * w + 1] ?? 0] };
+  }
+  throw new ConvscopeError(`unknown padding '${p}'`, { layer: c.n.name });
+}
+
+/** The 4-d image input in channels-first IR order. */
+function image(c: Ctx, x: Val): string {
+  return nchw(c) ? c.e.toLast(x) : c.e.toFirst(x, 4);
+}
+
+/** Conv2D / depthwise with optional fused ops (BiasAdd, FusedBatchNorm, then one activation). */
+function conv(c: Ctx, depthwise: boolean, fused: string[]): Val[] | undefined {
+  const { e } = c;
+  const x = arg(c, 0, "input");
+  const w = arg(c, 1, "filter");
+  if (!w.constShape || w.constShape.length !== 4) return undefined;
+  const [kh, kw, ci, co] = w.constShape;
+  // HWIO [kh, kw, I, O] → [O, I, kh, kw]; depthwise [kh, kw, C, m] → [C·m, 1, kh, kw] with C groups.
+  const wName = depthwise ? e.claim(w, [ci * co, 1, kh, kw]) : e.claim(w, [co, ci, kh, kw]);
+  const attrs: Record<string, AttrValue> = {
+    kernel_shape: [kh, kw],
+    strides: spatial(c, "strides"),
+    dilations: spatial(c, "dilations"),
+    group: depthwise ? ci : 1,
+    ...windowAttrs(c),
+  };
+  const inputs = [image(c, x), wName];
+  const rest = c.ins.slice(2);
+  let k = 0;
+  const steps = [...fused];
+  if (steps[0] === "BiasAdd") {
+    const b = rest[k++];
+    if (b) inputs.push(e.toLast(b));
+    steps.shift();
+  }
+  return [chain(c, "Conv", inputs, attrs, steps, rest.slice(k))];
+}
+
+/** Emits the main op then the fused steps; the last one writes the node's output. */
+function chain(c: Ctx, op: string, inputs: string[], attrs: Record<string, AttrValue>, steps: string[], args: Val[], rank = 4): Val {
+  const { e, n } = c;
+  const first = rank === 4 ? !nchw(c) : false;
+  const names = steps.map((s) => `${n.name}/${s.toLowerCase()}`);
+  let cur = steps.length === 0 ? n.name : e.unique(`${n.name}/${op.toLowerCase()}`);
+  e.node(op, n.name, inputs, [cur], attrs, n.op);
+  let k = 0;
+  steps.forEach((s, i) => {
+    const out = i === steps.length - 1 ? n.name : e.unique(names[i]);
+    const layer = names[i];
+    const perChannel = (v: Val | undefined) => {
+      if (!v) throw new ConvscopeError(`fused ${s} is missing an argument`, { layer: n.name });
+      if (!v.constShape) return e.toLast(v);
+      const count = v.constShape.reduce((a, b) => a * b, 1);
+      return rank === 4 ? e.claim(v, [1, count, 1, 1]) : e.claim(v, [count]);
+    };
+    if (s === "BiasAdd") e.node("Add", layer, [cur, perChannel(args[k++])], [out]);
+    else if (s === "FusedBatchNorm" || s === "FusedBatchNormV3") {
+      const bn = args
+        .slice(k, k + 4)
+        .map((v) => (v?.constShape ? e.claim(v, [v.constShape.reduce((a, b) => a * b, 1)]) : e.toLast(v as Val)));
+      k += 4;
+      e.node("BatchNormalization", layer, [cur, ...bn], [out], { epsilon: c.a.float("epsilon", 1e-3) });
+    } else if (s === "Relu") e.node("Relu", layer, [cur], [out]);
+    else if (s === "Relu6") e.node("Clip", layer, [cur, e.scalar(`${layer}/min`, 0), e.scalar(`${layer}/max`, 6)], [out]);
+    else if (s === "Elu") e.node("Elu", layer, [cur], [out], { alpha: 1 });
+    else if (s === "Sigmoid") e.node("Sigmoid", layer, [cur], [out]);
+    else if (s === "Tanh") e.node("Tanh", layer, [cur], [out]);
+    else if (s === "LeakyRelu") e.node("LeakyRelu", layer, [cur], [out], { alpha: c.a.float("leakyrelu_alpha", 0.2) });
+    else if (s === "Prelu") e.node("PRelu", layer, [cur, perChannel(args[k++])], [out]);
+    else e.node(`tf::${s}`, layer, [cur], [out], {}, s);
+    cur = out;
+  });
+  return e.out(n.name, rank, first);
+}
+
+function pool(c: Ctx, op: string): Val[] {
+  const x = arg(c, 0, "input");
+  const out = emit(
+    c,
+    op,
+    [image(c, x)],
+    { kernel_shape: spatial(c, "ksize"), strides: spatial(c, "strides"), ...windowAttrs(c) },
+    4,
+    !nchw(c),
+  );
+  return [out];
+}
+
+function matmul(c: Ctx, fused: string[]): Val[] {
+  const { e } = c;
+  const [x, w] = [arg(c, 0, "a"), arg(c, 1, "b")];
+  const inputs = [e.toLast(x), e.toLast(w)];
+  const steps = [...fused];
+  const rest = c.ins.slice(2);
+  let k = 0;
+  if (steps[0] === "BiasAdd") {
+    const b = rest[k++];
+    if (b) inputs.push(e.toLast(b));
+    steps.shift();
+  }
+  const attrs = { transA: c.a.bool("transpose_a", false) ? 1 : 0, transB: c.a.bool("transpose_b", false) ? 1 : 0 };
+  return [chain(c, "Gemm", inputs, attrs, steps, rest.slice(k), 2)];
+}
+
+function reduce(c: Ctx, op: string, keepKey = "keep_dims"): Val[] | undefined {
+  const { e } = c;
+  const x = arg(c, 0, "input");
+  const axes = c.ins[1]?.values;
+  if (!axes) return undefined;
+  const keep = c.a.bool(keepKey, false);
+  if (keep || x.rank === undefined) {
+    const ax = e.ints(
+      `${c.n.name}/axes`,
+      axes.map((a) => e.axis(x, a)),
+    );
+    return [emit(c, op, [x.first ? x.name : e.toLast(x), ax], { keepdims: keep ? 1 : 0 }, keep ? x.rank : undefined, keep && x.first)];
+  }
+  const { irAxes, fix, rank } = e.dropAxes(x, axes);
+  const mid = fix ? e.unique(`${c.n.name}/reduced`) : c.n.name;
+  e.node(op, c.n.name, [e.toFirst(x), e.ints(`${c.n.name}/axes`, irAxes)], [mid], { keepdims: 0 }, c.n.op);
+  e.fixOrder(mid, fix, c.n.name);
+  return [e.out(c.n.name, rank)];
+}
+
+/** Squeeze/ArgMax-like removal of file axes, with the order fix when needed. */
+function dropOp(c: Ctx, op: string, x: Val, axes: number[], extra: string[], attrs: Record<string, AttrValue>, axesAsInput = true): Val {
+  const { e } = c;
+  const { irAxes, fix, rank } = e.dropAxes(x, axes);
+  const mid = fix ? e.unique(`${c.n.name}/pre`) : c.n.name;
+  const ins = [x.rank === undefined ? e.toLast(x) : e.toFirst(x), ...extra];
+  if (axesAsInput) ins.push(e.ints(`${c.n.name}/axes`, irAxes));
+  e.node(op, c.n.name, ins, [mid], axesAsInput ? attrs : { ...attrs, axis: irAxes[0] }, c.n.op);
+  e.fixOrder(mid, fix, c.n.name);
+  return e.out(c.n.name, rank);
+}
+
+function unsqueeze(c: Ctx, x: Val, axes: number[], out: string, layer = c.n.name): Val {
+  const { e } = c;
+  const { irAxes, fix, rank } = e.addAxes(x, axes);
+  const mid = fix ? e.unique(`${out}/pre`) : out;
+  e.node("Unsqueeze", layer, [x.rank === undefined ? e.toLast(x) : e.toFirst(x), e.ints(`${layer}/axes`, irAxes)], [mid], {}, c.n.op);
+  e.fixOrder(mid, fix, out);
+  return e.out(out, rank);
+}
+
+/** A 1-d shape-like vector permuted to IR order for a rank-`rank` tensor. */
+function vectorToIr(c: Ctx, v: Val, rank: number): string {
+  const { e } = c;
+  if (rank < 3) return e.toLast(v);
+  if (v.values) return e.ints(`${c.n.name}/${v.name.split("/").pop()}_nchw`, nhwcToNchw(v.values) as number[]);
+  return e.op(
+    "Gather",
+    e.unique(`${c.n.name}/nchw_order`),
+    [e.toLast(v), e.ints(`${c.n.name}/nchw_idx`, nhwcToNchw([...Array(rank).keys()]) as number[])],
+    { axis: 0 },
+  );
+}
+
+const UNARY: Record<string, string> = {
+  Relu: "Relu",
+  Elu: "Elu",
+  Selu: "Selu",
+  Sigmoid: "Sigmoid",
+  Tanh: "Tanh",
+  Exp: "Exp",
+  Log: "Log",
+  Sqrt: "Sqrt",
+  Reciprocal: "Reciprocal",
+  Neg: "Neg",
+  Abs: "Abs",
+  Floor: "Floor",
+  Ceil: "Ceil",
+  Round: "Round",
+  Sign: "Sign",
+  Sin: "Sin",
+  Cos: "Cos",
+  Erf: "Erf",
+  Softplus: "Softplus",
+  LogicalNot: "Not",
+  Identity: "Identity",
+  StopGradient: "Identity",
+  Snapshot: "Identity",
+};
+
+const BINARY: Record<string, string> = {
+  Add: "Add",
+  AddV2: "Add",
+  BiasAdd: "Add",
+  Sub: "Sub",
+  Mul: "Mul",
+  RealDiv: "Div",
+  Div: "Div",
+  Maximum: "Max",
+  Minimum: "Min",
+  Pow: "Pow",
+  FloorMod: "Mod",
+  Equal: "Equal",
+  Less: "Less",
+  LessEqual: "LessOrEqual",
+  Greater: "Greater",
+  GreaterEqual: "GreaterOrEqual",
+  LogicalAnd: "And",
+  LogicalOr: "Or",
+  Prelu: "PRelu",
+  AddN: "Sum",
+  SelectV2: "Where",
+  Select: "Where",
+};
+
+const OPS: Record<string, Translate> = {
+  Identity(c) {
+    const x = arg(c, 0, "input");
+    // An Identity of a constant is the constant (frozen graphs route weights this way).
+    return x.constShape ? [x] : same(c, "Identity");
+  },
+  Conv2D: (c) => conv(c, false, []),
+  DepthwiseConv2dNative: (c) => conv(c, true, []),
+  _FusedConv2D: (c) => conv(c, false, c.a.strs("fused_ops")),
+  FusedDepthwiseConv2dNative: (c) => conv(c, true, c.a.strs("fused_ops")),
+  MatMul: (c) => matmul(c, []),
+  _FusedMatMul: (c) => matmul(c, c.a.strs("fused_ops")),
+  MaxPool: (c) => pool(c, "MaxPool"),
+  AvgPool: (c) => pool(c, "AveragePool"),
+  Relu6: (c) => clip(c, 0, 6),
+  LeakyRelu: (c) => same(c, "LeakyRelu", { alpha: c.a.float("alpha", 0.2) }),
+  Softmax(c) {
+    const x = arg(c, 0, "input");
+    return same(c, "Softmax", { axis: c.e.axis(x, -1) });
+  },
+  Rsqrt(c) {
+    const s = c.e.op("Sqrt", `${c.n.name}/sqrt`, [c.e.toFirst(arg(c, 0, "input"))]);
+    const x = arg(c, 0, "input");
+    return [emit(c, "Reciprocal", [s], {}, x.rank, x.first || (x.rank ?? 0) >= 3)];
+  },
+  Square(c) {
+    const x = arg(c, 0, "input");
+    const n = c.e.toFirst(x);
+    return [emit(c, "Mul", [n, n], {}, x.rank, x.first || (x.rank ?? 0) >= 3)];
+  },
+  Cast: (c) => same(c, "Cast", { to: castTo(c.a.type("DstT") ?? "float32") }),
+  Mean: (c) => reduce(c, "ReduceMean"),
+  Sum: (c) => reduce(c, "ReduceSum"),
+  Max: (c) => reduce(c, "ReduceMax"),
+  Min: (c) => reduce(c, "ReduceMin"),
+  Prod: (c) => reduce(c, "ReduceProd"),
+  ArgMax(c) {
+    const x = arg(c, 0, "input");
+    const axis = c.ins[1]?.values;
+    if (!axis || axis.length !== 1) return undefined;
+    return [dropOp(c, "ArgMax", x, axis, [], { keepdims: 0 }, false)];
+  },
+  FusedBatchNorm: (c) => batchNorm(c),
+  FusedBatchNormV3: (c) => batchNorm(c),
+  Pad: (c) => pad(c, "constant"),
+  PadV2: (c) => pad(c, "constant"),
+  MirrorPad: (c) => pad(c, "reflect"),
+  Reshape(c) {
+    const { e } = c;
+    const x = arg(c, 0, "input");
+    const s = arg(c, 1, "shape");
+    const rank = s.values?.length ?? s.constShape?.[0] ?? s.len;
+    if (rank === undefined) return [emit(c, "Reshape", [e.toLast(x), e.toLast(s)], {}, undefined, false)];
+    return [emit(c, "Reshape", [x.rank === undefined ? e.toLast(x) : e.toFirst(x), vectorToIr(c, s, rank)], {}, rank, rank >= 3)];
+  },
+  Squeeze(c) {
+    const x = arg(c, 0, "input");
+    const dims = c.a.ints("squeeze_dims") ?? c.a.ints("axis") ?? [];
+    if (dims.length === 0) return [emit(c, "Squeeze", [c.e.toLast(x)], {}, undefined, false)];
+    return [dropOp(c, "Squeeze", x, dims, [], {})];
+  },
+  ExpandDims(c) {
+    const axis = c.ins[1]?.values;
+    if (!axis) return undefined;
+    return [unsqueeze(c, arg(c, 0, "input"), axis, c.n.name)];
+  },
+  ConcatV2(c) {
+    const { e } = c;
+    const axisVal = c.ins[c.ins.length - 1]?.values;
+    if (!axisVal) return undefined;
+    const parts = c.ins.slice(0, -1);
+    const ranked = parts.find((v) => v.rank !== undefined);
+    const rank = ranked?.rank;
+    if (rank === undefined || parts.some((v) => v.rank === undefined)) {
+      return [
+        emit(
+          c,
+          "Concat",
+          parts.map((v) => e.toLast(v)),
+          { axis: axisVal[0] },
+          undefined,
+          false,
+        ),
+      ];
+    }
+    const names = parts.map((v) => e.toFirst(v));
+    const axis = rank >= 3 ? e.axis({ name: "", rank, first: true }, axisVal[0]) : axisVal[0];
+    const out = emit(c, "Concat", names, { axis }, rank, rank >= 3);
+    if (rank === 1) {
+      const lens = parts.map((v) => v.values?.length ?? v.constShape?.[0] ?? v.len);
+      if (lens.every((l) => l !== undefined)) out.len = (lens as number[]).reduce((a, b) => a + b, 0);
+    }
+    return [out];
+  },
+  Transpose(c) {
+    const x = arg(c, 0, "input");
+    const perm = c.ins[1]?.values;
+    if (!perm) return undefined;
+    return [
+      emit(c, "Transpose", [c.e.toFirst(x, perm.length)], { perm: transposePerm(perm, perm.length >= 3) }, perm.length, perm.length >= 3),
+    ];
+  },
+  ResizeBilinear: (c) => resize(c, "linear"),
+  ResizeNearestNeighbor: (c) => resize(c, "nearest"),
+  StridedSlice(c) {
+    const { e } = c;
+    const x = arg(c, 0, "input");
+    const [b, en, st] = [c.ins[1]?.values, c.ins[2]?.values, c.ins[3]?.values];
+    if (!b || !en || !st) return undefined;
+    const masks = {
+      begin: c.a.int("begin_mask", 0),
+      end: c.a.int("end_mask", 0),
+      ellipsis: c.a.int("ellipsis_mask", 0),
+      newAxis: c.a.int("new_axis_mask", 0),
+      shrink: c.a.int("shrink_axis_mask", 0),
+    };
+    const s = sliceOf(b, en, st, masks);
+    if (!s) return undefined;
+    const xn = x.rank === undefined ? e.toLast(x) : e.toFirst(x);
+    const args = [
+      xn,
+      e.ints(`${c.n.name}/starts`, s.starts),
+      e.ints(`${c.n.name}/ends`, s.ends),
+      e.ints(
+        `${c.n.name}/axes`,
+        s.axes.map((a) => e.axis(x, a)),
+      ),
+      e.ints(`${c.n.name}/steps`, s.steps),
+    ];
+    if (s.shrink.length === 0) return [emit(c, "Slice", args, {}, x.rank, x.first)];
+    const sliced = e.op("Slice", c.n.name, args, {}, c.n.op, e.unique(`${c.n.name}/slice`));
+    const view: Val = { name: sliced, rank: x.rank, first: x.first };
+    const { irAxes, fix, rank } = e.dropAxes(view, s.shrink);
+    const mid = fix ? e.unique(`${c.n.name}/pre`) : c.n.name;
+    e.node("Squeeze", `${c.n.name}/shrink`, [sliced, e.ints(`${c.n.name}/shrink_axes`, irAxes)], [mid]);
+    e.fixOrder(mid, fix, c.n.name);
+    return [e.out(c.n.name, rank)];
+  },
+  Slice(c) {
+    const { e } = c;
+    const x = arg(c, 0, "input");
+    const [b, size] = [c.ins[1]?.values, c.ins[2]?.values];
+    if (!b || !size) return undefined;
+    const ends = size.map((n, i) => (n < 0 ? Number.MAX_SAFE_INTEGER : b[i] + n));
+    const args = [
+      x.rank === undefined ? e.toLast(x) : e.toFirst(x),
+      e.ints(`${c.n.name}/starts`, b),
+      e.ints(`${c.n.name}/ends`, ends),
+      e.ints(
+        `${c.n.name}/axes`,
+        b.map((_, i) => e.axis(x, i)),
+      ),
+    ];
+    return [emit(c, "Slice", args, {}, x.rank, x.first)];
+  },
+  Split(c) {
+    const axis = c.ins[0]?.values;
+    const x = arg(c, 1, "value");
+    if (!axis) return undefined;
+    return split(c, x, axis[0], c.a.int("num_split", 1), []);
+  },
+  SplitV(c) {
+    const x = arg(c, 0, "value");
+    const sizes = arg(c, 1, "size_splits");
+    const axis = c.ins[2]?.values;
+    if (!axis || !sizes.values) return undefined;
+    return split(c, x, axis[0], sizes.values.length, [c.e.ints(`${c.n.name}/split`, sizes.values)]);
+  },
+  Pack(c) {
+    const { e } = c;
+    const axis = c.a.int("axis", 0);
+    const parts = c.ins.map((v, i) => unsqueeze(c, v, [axis], e.unique(`${c.n.name}/part${i}`), `${c.n.name}/unsqueeze${i}`));
+    const rank = parts[0]?.rank;
+    const outAxis = rank !== undefined && rank >= 3 ? e.axis({ name: "", rank, first: true }, axis) : axis;
+    const out = emit(
+      c,
+      "Concat",
+      parts.map((p) => e.toFirst(p)),
+      { axis: outAxis },
+      rank,
+      (rank ?? 0) >= 3,
+    );
+    if (rank === 1) out.len = parts.length;
+    return [out];
+  },
+  Unpack(c) {
+    const { e } = c;
+    const x = arg(c, 0, "value");
+    const num = c.a.int("num", 1);
+    const axis = c.a.int("axis", 0);
+    if (x.rank === undefined) return undefined;
+    const pieces = Array.from({ length: num }, (_, k) => e.unique(`${c.n.name}/piece${k}`));
+    e.node("Split", `${c.n.name}/split`, [e.toFirst(x)], pieces, { axis: e.axis(x, axis), num_outputs: num }, c.n.op);
+    return pieces.map((p, k) => {
+      const out = k === 0 ? c.n.name : `${c.n.name}:${k}`;
+      const { irAxes, fix, rank } = e.dropAxes({ name: p, rank: x.rank, first: x.first }, [axis]);
+      const mid = fix ? e.unique(`${out}/pre`) : out;
+      e.node("Squeeze", k === 0 ? c.n.name : `${c.n.name}/squeeze${k}`, [p, e.ints(`${out}/axes`, irAxes)], [mid], {}, c.n.op);
+      e.fixOrder(mid, fix, out);
+      return e.out(out, rank);
+    });
+  },
+  Shape(c) {
+    const { e } = c;
+    const x = arg(c, 0, "input");
+    if (!x.first || x.rank === undefined) {
+      const out = emit(c, "Shape", [e.toLast(x)], {}, 1, false);
+      if (x.rank !== undefined) out.len = x.rank;
+      return [out];
+    }
+    const s = e.op("Shape", c.n.name, [x.name], {}, c.n.op, e.unique(`${c.n.name}/nchw`));
+    const out = emit(c, "Gather", [s, e.ints(`${c.n.name}/nhwc_idx`, lastPerm(x.rank))], { axis: 0 }, 1, false, c.n.name);
+    out.len = x.rank;
+    return [out];
+  },
+  Fill(c) {
+    const dims = arg(c, 0, "dims");
+    const len = dims.values?.length ?? dims.constShape?.[0] ?? dims.len;
+    return [emit(c, "ConstantOfShape", [c.e.toLast(dims)], {}, len, false)];
+  },
+  Tile(c) {
+    const x = arg(c, 0, "input");
+    const m = arg(c, 1, "multiples");
+    if (x.rank === undefined) return [emit(c, "Tile", [c.e.toLast(x), c.e.toLast(m)], {}, undefined, false)];
+    return [emit(c, "Tile", [c.e.toFirst(x), vectorToIr(c, m, x.rank)], {}, x.rank, x.rank >= 3)];
+  },
+  GatherV2(c) {
+    const { e } = c;
+    const [x, idx] = [arg(c, 0, "params"), arg(c, 1, "indices")];
+    const axis = c.ins[2]?.values?.[0] ?? 0;
+    if (c.a.int("batch_dims", 0) !== 0) return undefined;
+    if (idx.rank === 0 && x.rank !== undefined) return [dropOp(c, "Gather", x, [axis], [e.toLast(idx)], {}, false)];
+    const rank = x.rank !== undefined && idx.rank !== undefined ? x.rank - 1 + idx.rank : undefined;
+    return [emit(c, "Gather", [e.toLast(x), e.toLast(idx)], { axis }, rank, false)];
+  },
+  FloorDiv(c) {
+    // floor(a / b): a division then a Floor.
+    const b = c.e.broadcast(c.ins);
+    const q = c.e.op("Div", `${c.n.name}/div`, b.names, {}, c.n.op);
+    return [emit(c, "Floor", [q], {}, b.rank, b.first)];
+  },
+  Range: (c) => [
+    emit(
+      c,
+      "Range",
+      c.ins.map((v) => c.e.toLast(v)),
+      {},
+      1,
+      false,
+    ),
+  ],
+};
+
+for (const [k, v] of Object.entries(UNARY)) OPS[k] ??= (c) => same(c, v, v === "Elu" ? { alpha: 1 } : {});
+for (const [k, v] of Object.entries(BINARY)) OPS[k] ??= (c) => binary(c, v);
+
+function batchNorm(c: Ctx): Val[] {
+  const { e } = c;
+  const x = arg(c, 0, "input");
+  const params = c.ins.slice(1, 5).map((v) => (v.constShape ? e.claim(v, [v.constShape.reduce((a, b) => a * b, 1)]) : e.toLast(v)));
+  return [emit(c, "BatchNormalization", [image(c, x), ...params], { epsilon: c.a.float("epsilon", 1e-3) }, 4, !nchw(c))];
+}
+
+function pad(c: Ctx, mode: string): Val[] | undefined {
+  const { e } = c;
+  const x = arg(c, 0, "input");
+  const p = c.ins[1]?.values;
+  if (!p) return undefined;
+  const xv: Val = x.rank === undefined ? { ...x, rank: p.length / 2, first: false } : x;
+  const inputs = [e.toFirst(xv), e.ints(`${c.n.name}/pads`, padsOf({ ...xv, first: xv.rank !== undefined && xv.rank >= 3 }, p))];
+  if (c.ins[2]) inputs.push(e.toLast(c.ins[2]));
+  const rank = p.length / 2;
+  return [emit(c, "Pad", inputs, { mode }, rank, rank >= 3)];
+}
+
+function resize(c: Ctx, mode: string): Val[] {
+  const { e } = c;
+  const x = arg(c, 0, "input");
+  const size = arg(c, 1, "size");
+  const align = c.a.bool("align_corners", false);
+  const half = c.a.bool("half_pixel_centers", false);
+  const ctm = align ? "align_corners" : half ? (mode === "linear" ? "half_pixel" : "tf_half_pixel_for_nn") : "asymmetric";
+  const attrs: Record<string, AttrValue> = { mode, coordinate_transformation_mode: ctm, axes: [2, 3] };
+  if (mode === "nearest") attrs.nearest_mode = align ? "round_prefer_ceil" : "floor";
+  return [emit(c, "Resize", [e.toFirst(x, 4), "", "", e.toLast(size)], attrs, 4, true)];
+}
+
+function split(c: Ctx, x: Val, axis: number, num: number, extra: string[]): Val[] {
+  const { e } = c;
+  const outs = Array.from({ length: num }, (_, k) => (k === 0 ? c.n.name : `${c.n.name}:${k}`));
+  const xn = x.rank === undefined ? e.toLast(x) : e.toFirst(x);
+  e.node("Split", c.n.name, [xn, ...extra], outs, { axis: e.axis(x, axis), ...(extra.length === 0 ? { num_outputs: num } : {}) }, c.n.op);
+  return outs.map((o) => e.out(o, x.rank, x.first));
+}
