@@ -206,20 +206,19 @@ function externalInitializer(ref: TensorRef, name: string, dtype: DType, count: 
     );
   }
   const src = ctx.src;
-  return {
-    byteLength: length,
-    location: "external",
-    externalFile: location,
-    read: () => {
-      const sib = safe ? src.sibling?.(location) : undefined;
-      if (!sib) throw new ConvscopeError(`${what}: its values are needed, but weights file '${location}' cannot be read`);
-      try {
-        return checkCount(decodeRaw(readExactly(sib, offset, offset + length), dtype, what), count, what);
-      } finally {
-        (sib as { close?: () => void }).close?.();
-      }
-    },
+  const init: Initializer = { byteLength: length, location: "external", externalFile: location };
+  // Without the file, values are unknown: a rule that needs them leaves its output unknown.
+  if (!ctx.external.get(location)) return init;
+  init.read = () => {
+    const sib = src.sibling?.(location);
+    if (!sib) throw new ConvscopeError(`${what}: its values are needed, but weights file '${location}' can no longer be read`);
+    try {
+      return checkCount(decodeRaw(readExactly(sib, offset, offset + length), dtype, what), count, what);
+    } finally {
+      (sib as { close?: () => void }).close?.();
+    }
   };
+  return init;
 }
 
 function externalNumber(text: string | undefined, def: number, ref: TensorRef, what: string, key: string): number {
