@@ -13,10 +13,12 @@ import { readModel } from "../formats/index.js";
 import { RENDERERS, renderRfTable } from "../render/index.js";
 import { ZOO } from "../zoo/index.js";
 import { fileSource } from "./node-source.js";
+import { serve } from "./serve.js";
 
 const HELP = `convscope — receptive field, compute, parameters and memory of a convolutional network
 
 usage: convscope <model> [options]
+       convscope serve [model] [--port N] [--no-open]   the offline web page on 127.0.0.1
   <model>                 a model file (ONNX, Caffe prototxt, Keras, TF.js, TFLite, convscope JSON)
                           or zoo:NAME (see --list-zoo)
 
@@ -39,6 +41,7 @@ exit status: 0 on success, 2 on bad input (one line on stderr naming the file, l
 /** Runs the CLI; returns the exit code (exported for tests). */
 export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
   try {
+    if (argv[0] === "serve") return serve(argv.slice(1), out, err);
     return run(argv, out);
   } catch (e) {
     if (e instanceof ConvscopeError) {
