@@ -1,7 +1,8 @@
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
-import { readOnnx, sniffOnnx } from "./onnx/index.js";
+import { readCaffe, sniffCaffe } from "./caffe/index.js";
 import { readKerasArchive, readKerasJson, readTfjsLayers, sniffKerasArchive, sniffKerasJson, sniffTfjsLayers } from "./keras/index.js";
+import { readOnnx, sniffOnnx } from "./onnx/index.js";
 import type { ByteSource } from "./source.js";
 import { readSpec } from "./spec/index.js";
 import { readTfjsGraph } from "./tfjs-graph/index.js";
@@ -39,6 +40,7 @@ export const READERS: Reader[] = [
     read: readTfjsGraph,
   },
   { format: "onnx", describe: "ONNX (a ModelProto: ir_version, then graph and opset_import)", sniff: sniffOnnx, read: readOnnx },
+  { format: "caffe", describe: "Caffe prototxt (text with layer { … } or input: fields)", sniff: sniffCaffe, read: readCaffe },
   { format: "keras", describe: 'Keras model JSON (model.to_json(): "class_name" and "config")', sniff: sniffKerasJson, read: readKerasJson },
   { format: "keras", describe: "Keras .keras archive (a zip holding config.json)", sniff: sniffKerasArchive, read: readKerasArchive },
   {
