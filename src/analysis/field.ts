@@ -165,7 +165,9 @@ export function receptiveFields(inputs: string[], layers: LayerState[], shapes: 
     const inShapes = ctx.inputs.map((t) => t?.shape);
     const outShape = ctx.outputs[0]?.shape;
     let out: TensorField;
-    if (!layer.rule) {
+    if (!layer.rule || !inShapes[0]) {
+      // No rule, or an input shape nobody could infer: geometry is unknown, so the output
+      // is at least the merge of its inputs and is flagged as passing an unknown op.
       out = { ...pointwise(ins, inShapes, outShape, node.name, warnings), unknown: true };
     } else {
       const field: Field = layer.rule.field ? layer.rule.field(ctx) : { kind: "pointwise" };

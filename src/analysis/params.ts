@@ -21,7 +21,7 @@ export interface ParamTotals {
 }
 
 /**
- * Parameters: floating-point constants a layer consumes, except inputs its rule reads as
+ * Parameters: floating-point (or quantized) constants a layer consumes, except inputs its rule reads as
  * values (shapes, pads, scales). Buffers (batch-norm running statistics, tensors the file
  * marks frozen) are non-trainable. Totals count each stored tensor once; a per-layer
  * figure is given for every user.
@@ -38,7 +38,7 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
     let trainable: number | null = 0;
     layer.node.inputs.forEach((name, i) => {
       const t = layer.ctx.inputs[i];
-      if (!t || !t.constant || !isFloat(t.dtype) || valueInputs.has(i) || layer.folded) return;
+      if (!t || !t.constant || !isWeight(g, name, t.dtype) || valueInputs.has(i) || layer.folded) return;
       asWeight.add(name);
       users.set(name, (users.get(name) ?? 0) + 1);
       const n = t.shape ? numel(t.shape) : null;
@@ -56,13 +56,13 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
     const layer = layers[i];
     if (!layer.folded || !layer.node.outputs.some((o) => asWeight.has(o))) continue;
     layer.ctx.inputs.forEach((t, j) => {
-      if (t && isFloat(t.dtype)) asWeight.add(layer.node.inputs[j]);
+      if (t && isWeight(g, layer.node.inputs[j], t.dtype)) asWeight.add(layer.node.inputs[j]);
     });
   }
 
   const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, shared: [] };
   for (const [name, t] of g.tensors) {
-    if (!t.initializer || !isFloat(t.dtype) || !asWeight.has(name) || !t.shape) continue;
+    if (!t.initializer || !isWeight(g, name, t.dtype) || !asWeight.has(name) || !t.shape) continue;
     const n = numel(t.shape);
     if (n === null) continue;
     totals.params = add(totals.params, n);
@@ -72,4 +72,9 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
     if ((users.get(name) ?? 0) > 1) totals.shared.push(name);
   }
   return { perLayer, totals };
+}
+
+/** Floating-point constants are weights; so are quantized integer ones (not shape constants). */
+function isWeight(g: Graph, name: string, dtype: DType): boolean {
+  return isFloat(dtype) || g.tensors.get(name)?.initializer?.quantized === true;
 }

@@ -22,6 +22,11 @@ export interface Initializer {
   read?: () => readonly number[];
   /** False for buffers that training does not update (batch-norm running statistics). */
   trainable?: boolean;
+  /**
+   * The integers stand for real numbers through a scale and zero point (TFLite int8 weights,
+   * their int32 biases, uint8-quantized TF.js weights): parameters, unlike integer shape constants.
+   */
+  quantized?: boolean;
 }
 
 export interface Tensor {

@@ -299,14 +299,10 @@ test("MobileNet v1 int8: tensors sized by their real types", () => {
   assert.equal(stored, 4_209_088 + 47_776);
 });
 
-test(
-  "MobileNet v1 int8: quantized weights and int32 biases count as parameters",
-  { todo: "needs params.ts to count constants carrying quantization parameters (see the TFLite report)" },
-  () => {
-    const { r } = run(mobilenetV1("int8"), "mobilenet_v1_int8.tflite");
-    assert.equal(r.totals.params, 4_221_032);
-  },
-);
+test("MobileNet v1 int8: quantized weights and int32 biases count as parameters", () => {
+  const { r } = run(mobilenetV1("int8"), "mobilenet_v1_int8.tflite");
+  assert.equal(r.totals.params, 4_221_032);
+});
 
 test("malformed files: one-line errors naming the file and byte offset, no hang", () => {
   const n = new Net();

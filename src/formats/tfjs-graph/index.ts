@@ -187,7 +187,8 @@ export class TfjsReader {
         if (bytes) values = decodeInts(bytes, w.stored);
         else this.binMissing = true;
       }
-      const init = { byteLength: w.byteLength, location: "external" as const, externalFile: w.paths[0] };
+      // A float stored as uint8/uint16 (weight quantization) is still a parameter.
+      const init = { byteLength: w.byteLength, location: "external" as const, externalFile: w.paths[0], quantized: w.stored !== w.dtype };
       return this.e.constant(n.name, w.stored, w.shape, init, values);
     }
     // Not in the manifest: a constant with its content inline (or none).

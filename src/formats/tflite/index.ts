@@ -88,7 +88,13 @@ class TfliteReader {
     this.f.check(range.offset, range.length, `buffer ${t.buffer} of tensor '${t.name}'`);
     const count = t.shape.reduce((a, b) => a * b, 1);
     const values = count <= MAX_VALUES && (t.type === "int32" || t.type === "int64") ? this.ints(range.offset, count, t) : undefined;
-    const v = this.e.constant(this.names[i], t.type, t.shape, { byteLength: range.length, location: "inline" }, values);
+    const v = this.e.constant(
+      this.names[i],
+      t.type,
+      t.shape,
+      { byteLength: range.length, location: "inline", quantized: t.quantized },
+      values,
+    );
     this.vals.set(i, v);
     return v;
   }
