@@ -254,6 +254,52 @@ describe("Caffe layers: fully connected, normalization, element-wise", () => {
   );
 });
 
+describe("Caffe layers: activations and LRN", () => {
+  it("maps each activation to its canonical op, with PReLU's slope blob", () => {
+    const r = run(
+      net(
+        [1, 4, 6, 6],
+        `layer { name: "p" type: "PReLU" bottom: "data" top: "data" }
+         layer { name: "p2" type: "PReLU" bottom: "data" top: "data" prelu_param { channel_shared: true } }
+         layer { name: "e" type: "ELU" bottom: "data" top: "data" elu_param { alpha: 0.5 } }
+         layer { name: "x" type: "Exp" bottom: "data" top: "data" exp_param { base: 2 } }
+         layer { name: "lg" type: "Log" bottom: "data" top: "data" }
+         layer { name: "b" type: "BNLL" bottom: "data" top: "data" }
+         layer { name: "c" type: "Clip" bottom: "data" top: "data" clip_param { min: 0 max: 6 } }
+         layer { name: "a" type: "AbsVal" bottom: "data" top: "data" }
+         layer { name: "t" type: "TanH" bottom: "data" top: "data" }
+         layer { name: "sm" type: "Softmax" bottom: "data" top: "sm" }`,
+      ),
+    );
+    assert.deepEqual(
+      r.layers.map((l) => l.op),
+      ["PRelu", "PRelu", "Elu", "Mul", "Exp", "Log", "Softplus", "Clip", "Abs", "Tanh", "Softmax"],
+    );
+    // 2^x = exp(ln 2 · x): one Mul by ln 2 before Exp. PReLU: 4 slopes, then 1 shared.
+    assert.equal(layer(r, "p").params, 4);
+    assert.equal(layer(r, "p2").params, 1);
+    assert.equal(r.totals.params, 5);
+  });
+
+  it("LRN: ACROSS_CHANNELS is ONNX LRN; WITHIN_CHANNEL is Caffe's own square → avg-pool → power → product", () => {
+    const a = run(net([1, 4, 6, 6], 'layer { name: "n" type: "LRN" bottom: "data" top: "n" lrn_param { local_size: 3 alpha: 0.1 k: 2 } }'));
+    assert.equal(layer(a, "n").op, "LRN");
+    const w = run(
+      net(
+        [1, 4, 6, 6],
+        'layer { name: "n" type: "LRN" bottom: "data" top: "n" lrn_param { local_size: 3 alpha: 0.1 norm_region: WITHIN_CHANNEL } }',
+      ),
+    );
+    assert.deepEqual(
+      w.layers.map((l) => l.op),
+      ["Mul", "AveragePool", "Mul", "Add", "Pow", "Mul"],
+    );
+    // 3×3 window, stride 1, pad 1: the size stays 6 and the field is 3 wide.
+    assert.deepEqual(shapeOf(w, "n"), [1, 4, 6, 6]);
+    assert.deepEqual(w.tensors.n.rf, { size: [3, 3], stride: [1, 1], padding: [1, 1], aligned: true });
+  });
+});
+
 describe("Caffe layers: shape ops", () => {
   const two = (layers: string) =>
     run(
@@ -352,6 +398,24 @@ describe("Caffe layers: unknown types and errors", () => {
     assert.equal(layer(r, "conv").macs, 1_944);
     assert.equal(r.totals.params, 56);
     assert.deepEqual(shapeOf(r, "pool"), [1, 2, 1, 1]);
+  });
+
+  it("keeps going after an unknown layer: later weights keep a symbol, their counts are unknown", () => {
+    const r = run(
+      net(
+        [1, 4, 6, 6],
+        `layer { name: "foo" type: "Foo" bottom: "data" top: "foo" }
+         layer { name: "conv" type: "Convolution" bottom: "foo" top: "conv" convolution_param { num_output: 2 kernel_size: 3 } }
+         layer { name: "ip" type: "InnerProduct" bottom: "conv" top: "ip" inner_product_param { num_output: 3 } }
+         layer { name: "conv2" type: "Convolution" bottom: "data" top: "conv2" convolution_param { num_output: 2 kernel_size: 3 } }`,
+      ),
+    );
+    assert.equal(layer(r, "conv").macs, null);
+    assert.equal(layer(r, "ip").macs, null);
+    assert.ok(r.notes.some((n) => n.startsWith("layer 'conv': input shape unknown")));
+    // conv2 on the input: 2·4·4 outputs · 36 = 1,152 MACs; params 2·36 + 2 = 74.
+    assert.equal(layer(r, "conv2").macs, 1_152);
+    assert.equal(layer(r, "conv2").params, 74);
   });
 
   it("gives one-line errors naming the file, line and column for malformed text", () => {

@@ -121,7 +121,8 @@ function convolution(kind: "conv" | "deconv" | "depthwise"): Translate {
     const c = xs?.[1];
     const group = kind === "depthwise" ? (typeof c === "number" ? c : 1) : p.int("group", 1);
     if (group <= 0) p.fail("group", `must be positive, got ${group}`);
-    let wShape: Shape | undefined;
+    // After an unknown layer C is unknown: the weight keeps a symbol, its count stays unknown.
+    let wShape: Shape = kind === "deconv" ? ["C", `${m}/${group}`, ...kernel] : [m, `C/${group}`, ...kernel];
     if (typeof c === "number") {
       const perGroup = kind === "deconv" ? m : c;
       if (perGroup % group !== 0 || (kind !== "deconv" && m % group !== 0)) {
@@ -210,7 +211,8 @@ const innerProduct: Translate = (l) => {
   const k = xs ? numel(xs.slice(a)) : null;
   const transpose = p.bool("transpose", false);
   // Caffe's blob is [num_output, K] ([K, num_output] with transpose), K = the product of dims from `axis` on.
-  const w = l.e.weight(`${l.name}.weight`, k === null ? undefined : transpose ? [k, m] : [m, k]);
+  const kd = k ?? "K";
+  const w = l.e.weight(`${l.name}.weight`, transpose ? [kd, m] : [m, kd]);
   const extra = [w];
   if (p.bool("bias_term", true)) extra.push(l.e.weight(`${l.name}.bias`, [m]));
   const gemm: Step = { role: "gemm", op: "Gemm", extra, attrs: { transB: transpose ? 0 : 1 }, main: true };
@@ -241,7 +243,7 @@ const prelu: Translate = (l) => {
   const shared = l.f.sub("prelu_param").bool("channel_shared", false);
   // Caffe's blob: [C] (or one value when channel_shared); as an ONNX slope, [C, 1, 1] broadcasts over space.
   const c = xs?.[1];
-  const shape = shared ? [1] : typeof c === "number" && xs ? [c, ...ones(xs.length - 2)] : undefined;
+  const shape = shared ? [1] : typeof c === "number" && xs ? [c, ...ones(xs.length - 2)] : ["C"];
   const slope = l.e.weight(`${l.name}.slope`, shape);
   l.e.node(l.name, "PRelu", [l.bottoms[0], slope], [l.tops[0]], {}, l.source);
 };
@@ -387,7 +389,7 @@ const batchNorm: Translate = (l) => {
   arity(l, 1, 1);
   const xs = shapeOf(l, l.bottoms[0]);
   const c = xs?.[1];
-  const cs = typeof c === "number" ? [c] : undefined;
+  const cs = [typeof c === "number" ? c : "C"];
   // Caffe's three blobs — running mean, variance and their moving-average scale factor —
   // are all updated by the layer itself, never by the solver: non-trainable. Caffe's BN
   // has no γ/β (a Scale layer follows), so those ONNX inputs are omitted.
