@@ -53,19 +53,22 @@ const MAX_DIRECTORY = 16 * 1024 * 1024;
 /** Largest member inflated (a model config is kilobytes to a few megabytes). */
 const MAX_MEMBER = 256 * 1024 * 1024;
 
-function centralDirectory(src: ByteSource): Uint8Array {
-  const tailLen = Math.min(src.size, 22 + 0xffff);
-  const tailStart = src.size - tailLen;
-  const tail = src.read(tailStart, tailLen).slice();
-  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
-  let eocd = -1;
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
+/** The end-of-central-directory record sits in the last 22 bytes plus a comment of up to 64 KiB: look in 1 KiB first. */
+function findEnd(src: ByteSource): { view: DataView; eocd: number } {
+  for (const comment of [1024, 0xffff]) {
+    const tailLen = Math.min(src.size, 22 + comment);
+    const tail = src.read(src.size - tailLen, tailLen).slice();
+    const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+    for (let i = tail.length - 22; i >= 0; i--) {
+      if (view.getUint32(i, true) === 0x06054b50) return { view, eocd: i };
     }
+    if (tailLen === src.size) break;
   }
-  if (eocd < 0) throw new ConvscopeError("zip archive has no end-of-central-directory record (truncated?)");
+  throw new ConvscopeError("zip archive has no end-of-central-directory record (truncated?)");
+}
+
+function centralDirectory(src: ByteSource): Uint8Array {
+  const { view, eocd } = findEnd(src);
   let size = view.getUint32(eocd + 12, true);
   let offset = view.getUint32(eocd + 16, true);
   if ((offset === 0xffffffff || size === 0xffffffff) && eocd >= 20 && view.getUint32(eocd - 20, true) === 0x07064b50) {
