@@ -4,18 +4,21 @@ import type { Graph } from "../core/graph.js";
 import type { LayerReport, Report, TensorReport } from "../core/report.js";
 import { add, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
-import { CONVENTIONS, convention as findConvention } from "./conventions.js";
+import { CONVENTIONS, countIn, convention as findConvention } from "./conventions.js";
 import { fieldJson, fieldRegion, receptiveFields } from "./field.js";
-import { peakMemory } from "./memory.js";
+import { memoryFigures } from "./memory.js";
 import { topoOrder } from "./order.js";
 import { countParams } from "./params.js";
 import { type Bindings, inferShapes } from "./shapes.js";
+import { type TrainingOptions, trainingBytes } from "./training.js";
 
 export interface AnalyzeOptions extends Bindings {
   /** Headline convention (default `macs`). */
   convention?: string;
   /** Dtype for parameter sizes (default fp32). */
   dtype?: SizeDType;
+  /** Estimate training memory (`totals.training_bytes`) for this optimizer and precision. */
+  training?: TrainingOptions;
 }
 
 /** Runs every pass (order → shapes → params → cost → memory → receptive field) into a Report. */
@@ -67,9 +70,9 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       c = null;
       unknownTypes.set(node.op, (unknownTypes.get(node.op) ?? 0) + 1);
     } else if (!layer.folded && rule.cost) c = rule.cost(ctx);
-    const counted = (f: (c: Cost) => number) => (c === null ? null : f(c));
+    const counted = (f: (c: Cost) => number | null) => (c === null ? null : f(c));
     const macs = counted((x) => x.macs);
-    const flops = counted((x) => CONVENTIONS[1].count(x, rule?.family ?? ""));
+    const flops = counted((x) => countIn(CONVENTIONS[1], x, layer));
     const seed = counted((x) => x.seed);
     let act: number | null = 0;
     if (!layer.folded) {
@@ -83,11 +86,11 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     sum.flops = acc(sum.flops, flops);
     sum.seed = acc(sum.seed, seed);
     sum.act = acc(sum.act, act);
-    for (const cv of CONVENTIONS)
-      byConv[cv.name] = acc(
-        byConv[cv.name],
-        counted((x) => cv.count(x, rule?.family ?? "")),
-      );
+    const layerConv: Record<string, number | null> = {};
+    for (const cv of CONVENTIONS) {
+      layerConv[cv.name] = counted((x) => countIn(cv, x, layer));
+      byConv[cv.name] = acc(byConv[cv.name], layerConv[cv.name]);
+    }
     const p = perLayer.get(layer);
     layers.push({
       name: node.name,
@@ -97,19 +100,21 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       status: layer.status,
       inputs: node.inputs,
       outputs: node.outputs,
-      params: p?.params ?? 0,
-      trainable_params: p?.trainable ?? 0,
+      params: p ? p.params : null,
+      trainable_params: p ? p.trainable : null,
       macs: perImage(macs),
       flops: perImage(flops),
       seed: perImage(seed),
-      value: perImage(counted((x) => conv.count(x, rule?.family ?? ""))),
+      value: perImage(layerConv[conv.name]),
+      by_convention: Object.fromEntries(Object.entries(layerConv).map(([k, v]) => [k, perImage(v)])),
       cost: c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null,
       activation_bytes: perImage(act),
     });
   }
 
   const isConstant = (t: string) => tensors.get(t)?.constant ?? false;
-  const peak = peakMemory(g.inputs, g.outputs, shapes.order, bytesOf, isConstant);
+  const memory = memoryFigures(g.inputs, g.outputs, shapes.order, { bytes: bytesOf, isConstant });
+  const peak = memory.file;
   let inputBytes: number | null = 0;
   for (const i of g.inputs) inputBytes = acc(inputBytes, bytesOf(i));
 
@@ -156,6 +161,13 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       param_bytes: byteSize(paramTotals.params, sizeType),
       param_dtype: dtypeName,
       stored_param_bytes: paramTotals.storedBytes,
+      stored_param_bytes_by_dtype: Object.fromEntries(
+        Object.entries(paramTotals.byDtype).map(([t, n]) => [t, byteSize(n as number, t as keyof typeof paramTotals.byDtype)]),
+      ),
+      size_bytes: Object.fromEntries(Object.entries(SIZE_DTYPES).map(([k, t]) => [k, byteSize(paramTotals.params, t)])) as Record<
+        SizeDType,
+        number
+      >,
       macs: perImage(sum.macs),
       flops: perImage(sum.flops),
       seed: perImage(sum.seed),
@@ -165,6 +177,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       input_bytes: perImage(inputBytes),
       peak_activation_bytes: perImage(peak.peak),
       ...(peak.layer ? { peak_layer: peak.layer, peak_live: peak.live } : {}),
+      peak_activation_bytes_without_input: perImage(memory.fileWithoutInput.peak),
+      peak_activation_bytes_min_order: perImage(memory.minOrder.peak),
+      ...(memory.minOrder.layer ? { peak_layer_min_order: memory.minOrder.layer, peak_live_min_order: memory.minOrder.live } : {}),
+      ...(opts.training ? { training_bytes: trainingBytes(shapes.order, tensors, paramTotals, batch, opts.training) } : {}),
       layers: layers.length,
       unknown_layers: unknownLayers,
       ...(unknownLayers > 0
@@ -173,7 +189,14 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
           }
         : {}),
     },
-    batch_totals: { macs: sum.macs, flops: sum.flops, activation_bytes: sum.act, peak_activation_bytes: peak.peak },
+    batch_totals: {
+      macs: sum.macs,
+      flops: sum.flops,
+      by_convention: byConv,
+      activation_bytes: sum.act,
+      peak_activation_bytes: peak.peak,
+      peak_activation_bytes_min_order: memory.minOrder.peak,
+    },
     conventions: CONVENTIONS.map((c) => ({ name: c.name, used: c.used, includes: c.includes, value: perImage(byConv[c.name]) })),
     symbols,
     notes,

@@ -38,7 +38,7 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
     let trainable: number | null = 0;
     layer.node.inputs.forEach((name, i) => {
       const t = layer.ctx.inputs[i];
-      if (!t || !t.constant || !isWeight(g, name, t.dtype) || valueInputs.has(i) || layer.folded) return;
+      if (!t || !t.constant || !isWeight(g, name, t.dtype) || valueInputs.has(i) || layer.folded || isLiteral(g, name)) return;
       asWeight.add(name);
       users.set(name, (users.get(name) ?? 0) + 1);
       const n = t.shape ? numel(t.shape) : null;
@@ -77,4 +77,10 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
 /** Floating-point constants are weights; so are quantized integer ones (not shape constants). */
 function isWeight(g: Graph, name: string, dtype: DType): boolean {
   return isFloat(dtype) || g.tensors.get(name)?.initializer?.quantized === true;
+}
+
+/** A constant the reader wrote out itself (Eltwise coefficients, Power's scale): a value, not a stored weight. */
+function isLiteral(g: Graph, name: string): boolean {
+  const t = g.tensors.get(name);
+  return t !== undefined && t.value !== undefined && t.initializer === undefined;
 }

@@ -21,7 +21,7 @@ export const batchNorm: OpRule = {
     const x = inputShape(ctx, 0);
     if (x && x.length < 2) layerError(ctx, `expects an input of rank ≥ 2 (N, C, …), got ${x.length}`);
     const c = x?.[1];
-    for (let i = 1; i < ctx.inputs.length; i++) {
+    for (let i = 1; i < Math.min(ctx.inputs.length, 5); i++) {
       const p = ctx.inputs[i]?.shape;
       if (p && typeof c === "number" && (p.length !== 1 || (typeof p[0] === "number" && p[0] !== c))) {
         layerError(ctx, `input ${i} has shape ${p.join("×")}, expected ${c} (one per channel)`);

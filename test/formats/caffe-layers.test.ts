@@ -30,7 +30,6 @@ const shapeOf = (r: Report, name: string) => r.tensors[layer(r, name).outputs[0]
 
 // Caffe's BatchNorm keeps its 1-element scale-factor blob as a 6th BatchNormalization
 // input (so params equal Caffe's blobs); src/ops/norm.ts still checks every input is [C].
-const BN_TODO = "src/ops/norm.ts must check only BatchNormalization inputs 1–4 against [C]";
 
 describe("Caffe layers: legacy and inputs", () => {
   it("reads legacy `layers` with V1 enum types (by name and number) and input_dim", () => {
@@ -167,7 +166,7 @@ describe("Caffe layers: fully connected, normalization, element-wise", () => {
     assert.equal(t.totals.params, 360);
   });
 
-  it("BatchNorm's three blobs are non-trainable; Scale's γ and β are trainable", { todo: BN_TODO }, () => {
+  it("BatchNorm's three blobs are non-trainable; Scale's γ and β are trainable", () => {
     const r = run(
       net(
         [1, 16, 8, 8],
@@ -244,14 +243,10 @@ describe("Caffe layers: fully connected, normalization, element-wise", () => {
     assert.equal(r.totals.params, 0);
   });
 
-  it(
-    "constants the reader makes up (coefficients, Power's scale) are no layer's parameters",
-    { todo: "src/analysis/params.ts counts value-only constants (no initializer) in per-layer params, not in totals" },
-    () => {
-      const r = elt("coeff: 0.5 coeff: 2");
-      assert.equal(layer(r, "e.coeff0").params, 0);
-    },
-  );
+  it("constants the reader makes up (coefficients, Power's scale) are no layer's parameters", () => {
+    const r = elt("coeff: 0.5 coeff: 2");
+    assert.equal(layer(r, "e.coeff0").params, 0);
+  });
 });
 
 describe("Caffe layers: activations and LRN", () => {

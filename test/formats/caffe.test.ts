@@ -193,7 +193,6 @@ function resnet50Prototxt(): string {
 
 // Caffe's BatchNorm keeps its 1-element scale-factor blob as a 6th BatchNormalization
 // input (so params equal Caffe's blobs); src/ops/norm.ts still checks every input is [C].
-const BN_TODO = "src/ops/norm.ts must check only BatchNormalization inputs 1–4 against [C]";
 
 describe("ResNet-50, Caffe deploy structure (BatchNorm + Scale)", () => {
   let report: Report | undefined;
@@ -202,7 +201,7 @@ describe("ResNet-50, Caffe deploy structure (BatchNorm + Scale)", () => {
     return report;
   };
 
-  it("trainable params equal torchvision's resnet50; BatchNorm blobs are the non-trainable rest", { todo: BN_TODO }, () => {
+  it("trainable params equal torchvision's resnet50; BatchNorm blobs are the non-trainable rest", () => {
     const r = resnet();
     // Scale's γ, β are torchvision's BN weight and bias; conv and fc weights are the same:
     // trainable = 25,557,032 (torchvision resnet50, shared/notes/counting-conventions.md).
@@ -214,7 +213,7 @@ describe("ResNet-50, Caffe deploy structure (BatchNorm + Scale)", () => {
     assert.equal(r.totals.params, 25_610_205);
   });
 
-  it("MACs equal torchvision's minus the cost of moving the stride into the 1×1 conv", { todo: BN_TODO }, () => {
+  it("MACs equal torchvision's minus the cost of moving the stride into the 1×1 conv", () => {
     const r = resnet();
     // torchvision's resnet50 (v1.5, stride on the 3×3) has 4,089,184,256 MACs. In Caffe's v1
     // the first 1×1 of stages 3–5 runs at the halved size: it saves ¾·H²·w·C_in per stage:
@@ -223,7 +222,7 @@ describe("ResNet-50, Caffe deploy structure (BatchNorm + Scale)", () => {
     assert.equal(r.totals.macs, 3_857_973_248);
   });
 
-  it("shapes follow Caffe's rules and the residual adds are aligned", { todo: BN_TODO }, () => {
+  it("shapes follow Caffe's rules and the residual adds are aligned", () => {
     const r = resnet();
     // pool1: ceil((112 − 3)/2) + 1 = 56, no padding, so nothing is dropped.
     assert.deepEqual(r.tensors.pool1.shape, [1, 64, 56, 56]);
