@@ -14,6 +14,8 @@ export interface Ref {
   layer: string;
   node: number;
   tensor: number;
+  /** Keras 3 writes each referenced tensor's shape; set it to have it written. */
+  shape?: (number | null)[];
 }
 
 export class KerasConfig {
@@ -84,7 +86,10 @@ export class KerasConfig {
   private node(inputs: Ref | Ref[]): unknown {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (this.style === 2) return list.map((r) => [r.layer, r.node, r.tensor, {}]);
-    const kt = (r: Ref) => ({ class_name: "__keras_tensor__", config: { dtype: "float32", keras_history: [r.layer, r.node, r.tensor] } });
+    const kt = (r: Ref) => ({
+      class_name: "__keras_tensor__",
+      config: { ...(r.shape ? { shape: r.shape } : {}), dtype: "float32", keras_history: [r.layer, r.node, r.tensor] },
+    });
     return { args: Array.isArray(inputs) ? [list.map(kt)] : [kt(list[0])], kwargs: {} };
   }
 

@@ -114,6 +114,21 @@ describe("Keras reader: models", () => {
     assert.equal(layerOf(r, "c1").macs, 6_912);
   });
 
+  it("after an unknown layer, Keras 3's recorded tensor shapes keep the next layers' weights known", () => {
+    const m = new KerasConfig("custom3", 3);
+    const x = m.layer("MyBlock", "block", {}, m.input("x", [null, 8, 8, 3]));
+    // Without a shape the next conv's input channels are unknown; Keras 3 records (None, 8, 8, 6).
+    const y = m.layer("Conv2D", "c", { filters: 4, kernel_size: [3, 3], padding: "same" }, { ...x, shape: [null, 8, 8, 6] });
+    const g = fromJson(m.build([y]));
+    assert.deepEqual(g.tensors.get("block")?.shape, ["N", 6, 8, 8]);
+    // c: 3·3·6·4 + 4 = 220 params. (Its MACs, 8·8·4·54 = 13,824, stay unknown for now: the
+    // analysis binds the input's batch N to 1 but not the N in a declared intermediate shape.)
+    const r = analyze(g);
+    assert.equal(layerOf(r, "c").params, 220);
+    assert.equal(r.totals.params, 220);
+    assert.equal(layerOf(r, "block").status, "unknown");
+  });
+
   it("None dims become symbols; channels_first models keep their shapes", () => {
     const m = new KerasConfig("fcn", 2);
     let x = m.input("x", [null, null, null, 3]);

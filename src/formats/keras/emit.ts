@@ -82,6 +82,20 @@ export class Emitter {
     return name;
   }
 
+  /**
+   * Declares the shape of a layer output the rules could not infer (an unknown op's), from
+   * the shape Keras 3 records next to each tensor reference; None batch → the graph's batch.
+   * Later layers then get their weight shapes, and the analysis sees the declared shape.
+   */
+  declare(name: string, kerasShape: (number | null)[]): void {
+    const t = this.inferred.get(name);
+    if (!t || t.shape) return;
+    const batch = this.shape(this.g.inputs[0] ?? "")?.[0] ?? "N";
+    const shape = this.toIR(kerasShape.map((d, i) => (d === null ? (i === 0 ? batch : `${name}.${i}`) : d)));
+    t.shape = shape;
+    this.g.tensors.set(name, { name, dtype: t.dtype, shape });
+  }
+
   /** Weights with their shapes as Keras stores them, for cross-checking a weights manifest. */
   weights(): ReadonlyMap<string, Shape> {
     return this.kerasShapes;

@@ -151,7 +151,11 @@ class ModelReader {
           waiting.push(c);
           continue;
         }
-        const ins = c.refs.map((r) => produced.get(key(r)) as string);
+        const ins = c.refs.map((r) => {
+          const t = produced.get(key(r)) as string;
+          if (r.shape) this.em.declare(t, r.shape);
+          return t;
+        });
         const outs = this.call(c.spec, c.index, ins, scope, outputCount.get(`${c.spec.name}\u0000${c.index}`) ?? 1);
         outs.forEach((t, k) => {
           produced.set(key({ layer: c.spec.name, node: c.index, tensor: k }), t);
