@@ -122,7 +122,7 @@ export function parseModel(m: Msg): RawModel {
         let domain = "";
         let version = 0;
         while (o.next()) {
-          if (o.field === 1) domain = o.text("domain");
+          if (o.field === 1) domain = o.name("domain");
           else if (o.field === 2) version = o.int("version");
         }
         model.opsets.set(domain, version);
@@ -133,8 +133,8 @@ export function parseModel(m: Msg): RawModel {
         let name = "";
         let domain = "";
         while (f.next()) {
-          if (f.field === 1) name = f.text("name");
-          else if (f.field === 10) domain = f.text("domain");
+          if (f.field === 1) name = f.name("name");
+          else if (f.field === 10) domain = f.name("domain");
         }
         model.functions.add(`${domain}::${name}`);
         break;
@@ -162,7 +162,7 @@ function parseGraph(m: Msg, depth: number): RawGraph {
         g.nodes.push(parseNode(m.end - m.start <= WHOLE_NODE ? m.sub("NodeProto", PEEK, true) : m.sub("NodeProto", PEEK), depth));
         break;
       case 2:
-        g.name = m.text("name");
+        g.name = m.name("name");
         break;
       case 5:
         g.initializers.push(parseTensor(m.sub("TensorProto", EXACT)));
@@ -193,22 +193,22 @@ function parseNode(m: Msg, depth: number): RawNode {
   while (m.next()) {
     switch (m.field) {
       case 1:
-        n.inputs.push(m.text("input"));
+        n.inputs.push(m.name("input"));
         break;
       case 2:
-        n.outputs.push(m.text("output"));
+        n.outputs.push(m.name("output"));
         break;
       case 3:
-        n.name = m.text("name");
+        n.name = m.name("name");
         break;
       case 4:
-        n.opType = m.text("op_type");
+        n.opType = m.name("op_type");
         break;
       case 5:
         n.attrs.push(parseAttr(m.sub("AttributeProto", m.reach), depth));
         break;
       case 7:
-        n.domain = m.text("domain");
+        n.domain = m.name("domain");
         break;
     }
   }
@@ -233,7 +233,7 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   while (m.next()) {
     switch (m.field) {
       case 1:
-        name = m.text("name");
+        name = m.name("name");
         break;
       case 2:
         f = m.float32("f");
@@ -299,20 +299,35 @@ function parseAttr(m: Msg, depth: number): RawAttr {
                           ? ATTR.GRAPHS
                           : 0;
   }
-  const values: Record<number, RawAttrValue | undefined> = {
-    [ATTR.FLOAT]: f ?? 0,
-    [ATTR.INT]: i ?? 0,
-    [ATTR.STRING]: s ?? "",
-    [ATTR.TENSOR]: t,
-    [ATTR.GRAPH]: g,
-    [ATTR.FLOATS]: floats,
-    [ATTR.INTS]: ints,
-    [ATTR.STRINGS]: strings,
-    [ATTR.TENSORS]: tensors,
-    [ATTR.GRAPHS]: graphs,
-    [ATTR.SPARSE_TENSOR]: sparse,
-  };
-  return { name, type, value: values[type] };
+  return { name, type, value: pick() };
+
+  function pick(): RawAttrValue | undefined {
+    switch (type) {
+      case ATTR.FLOAT:
+        return f ?? 0;
+      case ATTR.INT:
+        return i ?? 0;
+      case ATTR.STRING:
+        return s ?? "";
+      case ATTR.TENSOR:
+        return t;
+      case ATTR.GRAPH:
+        return g;
+      case ATTR.FLOATS:
+        return floats;
+      case ATTR.INTS:
+        return ints;
+      case ATTR.STRINGS:
+        return strings;
+      case ATTR.TENSORS:
+        return tensors;
+      case ATTR.GRAPHS:
+        return graphs;
+      case ATTR.SPARSE_TENSOR:
+        return sparse;
+    }
+    return undefined;
+  }
 }
 
 /** TensorProto: dims, type, name and where the elements are; the elements themselves are skipped. */
@@ -329,7 +344,7 @@ export function parseTensor(m: Msg): TensorRef {
         t.dataType = m.int("data_type");
         break;
       case 8:
-        t.name = m.text("name");
+        t.name = m.name("name");
         break;
       case 9:
         m.expect(LEN, "raw_data");
@@ -351,8 +366,8 @@ export function parseTensor(m: Msg): TensorRef {
         let key = "";
         let value = "";
         while (e.next()) {
-          if (e.field === 1) key = e.text("key");
-          else if (e.field === 2) value = e.text("value");
+          if (e.field === 1) key = e.name("key");
+          else if (e.field === 2) value = e.name("value");
         }
         entries[key] = value;
         break;
@@ -392,7 +407,7 @@ function parseSparse(m: Msg): SparseRef {
 function parseValueInfo(m: Msg): RawValueInfo {
   const v: RawValueInfo = { name: "", elemType: 0, at: m.begin };
   while (m.next()) {
-    if (m.field === 1) v.name = m.text("name");
+    if (m.field === 1) v.name = m.name("name");
     else if (m.field === 2) {
       const tp = m.sub("TypeProto", PEEK);
       while (tp.next()) {
@@ -417,7 +432,7 @@ function parseShape(m: Msg): RawDim[] {
     let dim: RawDim = null;
     while (d.next()) {
       if (d.field === 1) dim = d.int("dim_value");
-      else if (d.field === 2) dim = d.text("dim_param") || null;
+      else if (d.field === 2) dim = d.name("dim_param") || null;
     }
     dims.push(dim);
   }

@@ -34,16 +34,21 @@ export function wireError(at: number, what: string): ConvscopeError {
 
 const TEXT = new TextDecoder("utf-8");
 
-/** UTF-8 text of a bytes field (short ASCII names skip the decoder: a 100k-node graph has ~500k of them). */
-export function utf8(b: Uint8Array): string {
-  if (b.length > 64) return TEXT.decode(b);
-  let s = "";
-  for (let i = 0; i < b.length; i++) {
-    const x = b[i];
-    if (x >= 0x80) return TEXT.decode(b);
-    s += String.fromCharCode(x);
+/**
+ * UTF-8 text of b[a, e). Short ASCII (every name in a graph: a 100k-node graph has ~500k)
+ * skips the decoder. `name`: control characters, never in a real model's names, become
+ * U+FFFD, so every message quoting a name stays on one line.
+ */
+export function utf8(b: Uint8Array, a = 0, e = b.length, name = false): string {
+  if (e - a <= 64) {
+    let s = "";
+    let i = a;
+    for (; i < e && b[i] < 0x80; i++) s += name && (b[i] < 0x20 || b[i] === 0x7f) ? "\ufffd" : String.fromCharCode(b[i]);
+    if (i === e) return s;
   }
-  return s;
+  const s = TEXT.decode(b.subarray(a, e));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+  return name ? s.replace(/[\u0000-\u001f\u007f]/g, "\ufffd") : s;
 }
 
 /**
@@ -75,6 +80,12 @@ export class Cursor {
     if (w.length < b - a) throw wireError(a + w.length, `the file ends early (it has ${this.size} bytes)`);
     this.win = w;
     this.winStart = a;
+  }
+
+  /** Text of bytes [a, b), decoded straight from the window when it holds them. */
+  text(a: number, b: number, name: boolean): string {
+    if (a >= this.winStart && b <= this.winStart + this.win.length) return utf8(this.win, a - this.winStart, b - this.winStart, name);
+    return utf8(this.bytes(a, b), 0, b - a, name);
   }
 
   /** Bytes [a, b): from the window when it holds them, else exactly that range from the source. */
@@ -173,9 +184,15 @@ export class Msg {
   }
 
   /** The current field's body as UTF-8 text. */
-  text(name: string): string {
-    this.expect(LEN, name);
-    return utf8(this.c.bytes(this.start, this.end));
+  text(what: string): string {
+    this.expect(LEN, what);
+    return this.c.text(this.start, this.end, false);
+  }
+
+  /** The current field as a name (tensor, node, op, attribute): control characters become U+FFFD. */
+  name(what: string): string {
+    this.expect(LEN, what);
+    return this.c.text(this.start, this.end, true);
   }
 
   /** The current field as an integer (a varint). */
