@@ -1,6 +1,7 @@
 import { ConvscopeError } from "../../core/errors.js";
 import type { Graph } from "../../core/graph.js";
 import type { Dim } from "../../core/shape.js";
+import { nhwcToNchw } from "../layout.js";
 import { type ByteSource, readText } from "../source.js";
 import { ChannelsLastGraph, type Val } from "../tflite/channels-last.js";
 import { NodeAttrs, type TfNode, tfDType } from "./attrs.js";
@@ -18,8 +19,8 @@ export function readTfjsGraph(src: ByteSource): Graph {
     format?: string;
     modelTopology?: { node?: TfNode[]; library?: { function?: unknown[] } };
     weightsManifest?: unknown;
-    signature?: { outputs?: Record<string, { name?: string }> };
-    userDefinedMetadata?: { signature?: { outputs?: Record<string, { name?: string }> } };
+    signature?: Signature;
+    userDefinedMetadata?: { signature?: Signature };
   };
   try {
     json = JSON.parse(readText(src));
@@ -41,8 +42,13 @@ export function readTfjsGraph(src: ByteSource): Graph {
   if (r.binMissing) e.graph.notes.push("the weights file (.bin) was not found: shapes that depend on constant values are unknown");
   const sig = json.signature ?? json.userDefinedMetadata?.signature;
   const declared = Object.values(sig?.outputs ?? {}).flatMap((o) => (o.name ? [o.name] : []));
-  e.graph.outputs = r.outputs(declared);
+  e.graph.outputs = r.outputs(declared, r.inputsFixed() ? sig : undefined);
   return e.graph;
+}
+
+/** The SavedModel signature the converter keeps: output names and their declared (NHWC) shapes. */
+interface Signature {
+  outputs?: Record<string, { name?: string; tensorShape?: { dim?: { size?: string | number }[]; unknownRank?: boolean } }>;
 }
 
 /** Ops that produce no data (or only side effects). */
@@ -162,9 +168,11 @@ export class TfjsReader {
   unknown(n: TfNode, vals: Val[]): void {
     const count = this.outputCount.get(n.name) ?? 1;
     const names = Array.from({ length: count }, (_, k) => TfjsReader.outName(n.name, k));
-    const dtype = new NodeAttrs(n).type("T") ?? new NodeAttrs(n).type("dtype") ?? "float32";
-    names.forEach((o) => {
-      this.vals.set(o, this.e.declare(o, dtype));
+    const a = new NodeAttrs(n);
+    const dtype = a.type("T") ?? a.type("dtype") ?? a.type("element_dtype") ?? "float32";
+    const known = staticShape(n, a, vals);
+    names.forEach((o, k) => {
+      this.vals.set(o, this.e.declare(o, dtype, k === 0 ? known : undefined));
     });
     this.e.node(
       `tf::${n.op}`,
@@ -199,16 +207,58 @@ export class TfjsReader {
     return this.e.constant(n.name, tfDType(t?.dtype ?? a.type("dtype")), shape, { byteLength: 0, location: "absent" }, full);
   }
 
-  /** The signature's outputs when declared, else every node output nobody consumes. */
-  outputs(declared: string[]): string[] {
+  /** Every Placeholder declares a fully known shape (no −1, known rank). */
+  inputsFixed(): boolean {
+    return this.e.graph.inputs.every((i) => {
+      const shape = this.e.graph.tensors.get(i)?.shape;
+      return shape?.every((d) => typeof d === "number") === true;
+    });
+  }
+
+  /**
+   * The signature's outputs when declared, else every node output nobody consumes. With `sig`
+   * (given only when every input's shape is fixed in the file, so the converter's shapes hold),
+   * a fully known declared output shape is recorded on the output tensor: analysis falls back
+   * to it where its own inference stops (an op without a rule upstream), and never overrides it.
+   */
+  outputs(declared: string[], sig?: Signature): string[] {
     const names = declared.map((d) => d.replace(/:0$/, "")).filter((d) => this.vals.has(d) || this.vals.has(splitRef(d).node));
     const refs = names.length > 0 ? names : [...this.vals.keys()].filter((k) => !k.includes(":") && !this.consumed.has(k));
+    const shapes = new Map<string, number[]>();
+    for (const o of Object.values(sig?.outputs ?? {})) {
+      const dims = o.tensorShape?.unknownRank ? undefined : o.tensorShape?.dim?.map((d) => Number(d.size ?? -1));
+      if (o.name && dims?.every((d) => Number.isSafeInteger(d) && d > 0)) shapes.set(o.name.replace(/:0$/, ""), dims);
+    }
     return refs.flatMap((ref) => {
       const v = this.vals.get(ref) ?? this.vals.get(splitRef(ref).node);
       if (!v || v.constShape) return [];
-      return [this.e.toFirst(v)];
+      let dims = shapes.get(ref);
+      if (dims && v.rank !== undefined && v.rank !== dims.length) {
+        this.e.graph.notes.push(
+          `the signature declares output '${ref}' with rank ${dims.length}, the graph makes rank ${v.rank}: not used`,
+        );
+        dims = undefined;
+      }
+      const name = this.e.toFirst(v, dims?.length);
+      const t = this.e.graph.tensors.get(name);
+      if (dims && !t?.shape) this.e.graph.tensors.set(name, { name, dtype: t?.dtype ?? "float32", shape: nhwcToNchw(dims) });
+      return [name];
     });
   }
+}
+
+/**
+ * The file shape an untranslated op still fixes statically: TensorListStack with a known
+ * `num_elements` and a fully known element shape (a `map` loop's result, such as the
+ * resized image handtrack's detector runs on) is [num_elements, ...element_shape].
+ * Undefined whenever any part is open — never a guess.
+ */
+function staticShape(n: TfNode, a: NodeAttrs, vals: Val[]): number[] | undefined {
+  if (n.op !== "TensorListStack") return undefined;
+  const count = a.int("num_elements", -1);
+  const elem = vals[1]?.values;
+  if (count < 1 || !elem || elem.some((d) => d < 1)) return undefined;
+  return [count, ...elem];
 }
 
 /** `name:1` → node and output index; `name` → output 0. */

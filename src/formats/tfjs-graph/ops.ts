@@ -247,6 +247,16 @@ function dropOp(c: Ctx, op: string, x: Val, axes: number[], extra: string[], att
   return e.out(c.n.name, rank);
 }
 
+/** Squeeze of file axes `axes` (negative ones count from the end) into `out`, with the order fix when needed. */
+function squeeze(c: Ctx, x: Val, axes: number[], out: string, layer: string): Val {
+  const { e } = c;
+  const { irAxes, fix, rank } = e.dropAxes(x, axes);
+  const mid = fix ? e.unique(`${out}/pre`) : out;
+  e.node("Squeeze", layer, [x.rank === undefined ? e.toLast(x) : e.toFirst(x), e.ints(`${layer}/axes`, irAxes)], [mid], {}, c.n.op);
+  e.fixOrder(mid, fix, out);
+  return e.out(out, rank);
+}
+
 function unsqueeze(c: Ctx, x: Val, axes: number[], out: string, layer = c.n.name): Val {
   const { e } = c;
   const { irAxes, fix, rank } = e.addAxes(x, axes);
@@ -506,21 +516,24 @@ const OPS: Record<string, Translate> = {
     return [out];
   },
   Unpack(c) {
+    // A Split into `num` pieces along `axis`, each squeezed. Both ops take the file axis as it
+    // is (negative counts from the end) when the input's rank is unknown and it stays in file order.
     const { e } = c;
     const x = arg(c, 0, "value");
     const num = c.a.int("num", 1);
     const axis = c.a.int("axis", 0);
-    if (x.rank === undefined) return undefined;
     const pieces = Array.from({ length: num }, (_, k) => e.unique(`${c.n.name}/piece${k}`));
-    e.node("Split", `${c.n.name}/split`, [e.toFirst(x)], pieces, { axis: e.axis(x, axis), num_outputs: num }, c.n.op);
-    return pieces.map((p, k) => {
-      const out = k === 0 ? c.n.name : `${c.n.name}:${k}`;
-      const { irAxes, fix, rank } = e.dropAxes({ name: p, rank: x.rank, first: x.first }, [axis]);
-      const mid = fix ? e.unique(`${out}/pre`) : out;
-      e.node("Squeeze", k === 0 ? c.n.name : `${c.n.name}/squeeze${k}`, [p, e.ints(`${out}/axes`, irAxes)], [mid], {}, c.n.op);
-      e.fixOrder(mid, fix, out);
-      return e.out(out, rank);
-    });
+    const xn = x.rank === undefined ? e.toLast(x) : e.toFirst(x);
+    e.node("Split", `${c.n.name}/split`, [xn], pieces, { axis: e.axis(x, axis), num_outputs: num }, c.n.op);
+    return pieces.map((p, k) =>
+      squeeze(
+        c,
+        { name: p, rank: x.rank, first: x.first },
+        [axis],
+        k === 0 ? c.n.name : `${c.n.name}:${k}`,
+        k === 0 ? c.n.name : `${c.n.name}/squeeze${k}`,
+      ),
+    );
   },
   Shape(c) {
     const { e } = c;
@@ -554,6 +567,21 @@ const OPS: Record<string, Translate> = {
     if (idx.rank === 0 && x.rank !== undefined) return [dropOp(c, "Gather", x, [axis], [e.toLast(idx)], {}, false)];
     const rank = x.rank !== undefined && idx.rank !== undefined ? x.rank - 1 + idx.rank : undefined;
     return [emit(c, "Gather", [e.toLast(x), e.toLast(idx)], { axis }, rank, false)];
+  },
+  SquaredDifference(c) {
+    // (a − b)²: a Sub then a Mul of the difference with itself.
+    const b = c.e.broadcast(c.ins);
+    const d = c.e.op("Sub", `${c.n.name}/sub`, b.names, {}, c.n.op);
+    return [emit(c, "Mul", [d, d], {}, b.rank, b.first)];
+  },
+  GatherNd(c) {
+    // ONNX GatherND (batch_dims 0) is TF's GatherNd; both operands in file order. Result rank:
+    // indices rank − 1 + params rank − indices' last dim, when those are known here.
+    const { e } = c;
+    const [x, idx] = [arg(c, 0, "params"), arg(c, 1, "indices")];
+    const depth = idx.constShape?.at(-1);
+    const rank = x.rank !== undefined && idx.rank !== undefined && depth !== undefined ? idx.rank - 1 + x.rank - depth : undefined;
+    return [emit(c, "GatherND", [e.toLast(x), e.toLast(idx)], { batch_dims: 0 }, rank, false)];
   },
   FloorDiv(c) {
     // floor(a / b): a division then a Floor.

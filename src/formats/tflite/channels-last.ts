@@ -136,14 +136,16 @@ export class ChannelsLastGraph {
     if (v.constShape) return this.claim(v, v.constShape.length >= 3 ? (nhwcToNchw(v.constShape) as number[]) : v.constShape);
     const rank = v.rank ?? rankHint;
     if (v.first || rank === undefined || rank < 3) return v.name;
-    return this.op("Transpose", this.unique(`${v.name}/to_nchw`), [v.name], { perm: firstPerm(rank) });
+    const out = this.unique(`${v.name}/to_nchw`);
+    return this.op("Transpose", out, [v.name], { perm: firstPerm(rank) }, undefined, out);
   }
 
   /** The IR name of `v` in the file's channels-last order. */
   toLast(v: Val): string {
     if (v.constShape) return this.claim(v, v.constShape);
     if (!v.first || v.rank === undefined) return v.name;
-    return this.op("Transpose", this.unique(`${v.name}/to_nhwc`), [v.name], { perm: lastPerm(v.rank) });
+    const out = this.unique(`${v.name}/to_nhwc`);
+    return this.op("Transpose", out, [v.name], { perm: lastPerm(v.rank) }, undefined, out);
   }
 
   /** A result in channels-first order when its rank allows, named `name`. */
