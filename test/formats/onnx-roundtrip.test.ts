@@ -7,6 +7,7 @@ import { analyze } from "../../src/analysis/index.js";
 import { fileSource } from "../../src/cli/node-source.js";
 import type { Graph, Tensor } from "../../src/core/graph.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
+import { sniffOnnx } from "../../src/formats/onnx/index.js";
 import { attr, DT, graph, model, node, type Pb, tensor, valueInfo } from "./onnx-writer.js";
 
 function read(m: Pb, name = "t.onnx"): Graph {
@@ -295,4 +296,17 @@ test("a small model written end to end: shapes, params and MACs by hand", () => 
   assert.deepEqual(r.outputs[0].shape, [1, 10], "batch dim N bound to 1");
   assert.ok(r.notes.some((n) => n.includes("batch dim 'N' was not bound")));
   assert.deepEqual(r.tensors.r.rf, { size: [3, 3], stride: [1, 1], padding: [1, 1], aligned: true });
+});
+
+test("ONNX is recognised by content (ir_version, then ModelProto fields), or by the .onnx name", () => {
+  const bytes = model(
+    graph({ nodes: [node({ op: "Relu", inputs: ["x"], outputs: ["y"] })], inputs: [valueInfo("x", [1, 3])], outputs: [valueInfo("y")] }),
+  ).bytes();
+  assert.equal(bytes[0], 0x08, "field 1, varint: ir_version");
+  assert.ok(sniffOnnx(bytes.subarray(0, 4096), "model.bin"));
+  // Another protobuf that also starts with a varint field 1 but continues with fields ModelProto has not.
+  assert.equal(sniffOnnx(Uint8Array.from([0x08, 0x01, 0x7a, 0x02, 0x41, 0x42]), "net.caffemodel"), false);
+  assert.equal(sniffOnnx(new TextEncoder().encode('{"layers": []}'), "spec.json"), false);
+  assert.ok(sniffOnnx(new TextEncoder().encode("anything"), "broken.onnx"), "the name alone, so damage gets an ONNX error");
+  assert.equal(readModel(bufferSource("model.bin", bytes)).format, "onnx");
 });

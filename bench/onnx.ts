@@ -1,0 +1,212 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { attr, graph, inlineWeights, model, node, type Pb, tensor, valueInfo } from "../test/formats/onnx-writer.js";
+
+/**
+ * ONNX reading benchmark (`npm run bench`, after `npm run build`): whole `convscope FILE
+ * --json` processes on models with their weights inside the file, and on synthetic graphs
+ * of growing size, side by side with `cat FILE > /dev/null`. Writes the "ONNX reading"
+ * section of BENCHMARKS.md. Models are made in a temp dir and deleted afterwards.
+ */
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const CLI = join(ROOT, "dist/cli/main.js");
+const FIXTURES = join(ROOT, "../shared/fixtures/onnx");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+interface Measure {
+  /** Wall time. */
+  ms: number;
+  /** User + system CPU time: what contention from other processes does not inflate. */
+  cpuMs: number;
+  rssMB: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** One process: wall time; CPU time and peak RSS from /usr/bin/time. */
+function timed(cmd: string[]): Measure {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync("/usr/bin/time", ["-f", "%U %S %M", ...cmd], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr}`);
+  const [user, sys, kb] = (r.stderr.trim().split("\n").pop() as string).split(" ").map(Number);
+  return { ms, cpuMs: (user + sys) * 1000, rssMB: kb / 1024 };
+}
+
+function medianOf(cmd: string[], runs = RUNS): Measure {
+  timed(cmd); // warm the page cache and the module cache
+  const ms: Measure[] = [];
+  for (let i = 0; i < runs; i++) ms.push(timed(cmd));
+  return { ms: median(ms.map((m) => m.ms)), cpuMs: median(ms.map((m) => m.cpuMs)), rssMB: median(ms.map((m) => m.rssMB)) };
+}
+
+/** Bytes the CLI process read from files (rchar of /proc/self/io at exit, minus node's own start-up). */
+function bytesRead(file: string): number {
+  const out = join(tmpdir(), `convscope-io-${process.pid}`);
+  const probe = `data:text/javascript,import{readFileSync,writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.IO_OUT,readFileSync("/proc/self/io","utf8")))`;
+  const run = (args: string[]) => {
+    spawnSync(process.execPath, ["--import", probe, ...args], { stdio: "ignore", env: { ...process.env, IO_OUT: out } });
+    const io = readFileSync(out, "utf8");
+    return Number(/rchar: (\d+)/.exec(io)?.[1]);
+  };
+  const base = run([CLI, "--version"]);
+  const total = run([CLI, file, "--json"]);
+  rmSync(out, { force: true });
+  return total - base;
+}
+
+/** A chain of residual blocks (Conv 3×3 → Relu → Conv 3×3 → Add), 4 nodes each, tiny inline weights. */
+function synthetic(nodes: number): Pb {
+  const blocks = Math.ceil(nodes / 4);
+  const ns: Pb[] = [];
+  const inits: Pb[] = [];
+  let x = "input";
+  const conv = (name: string, from: string, to: string) => {
+    inits.push(tensor({ name: `${name}.weight`, dims: [4, 4, 3, 3], fill: 4 * 4 * 9 * 4 }));
+    ns.push(
+      node({
+        op: "Conv",
+        name: `${name}/Conv`,
+        inputs: [from, `${name}.weight`],
+        outputs: [to],
+        attrs: [attr.ints("kernel_shape", [3, 3]), attr.ints("pads", [1, 1, 1, 1]), attr.ints("strides", [1, 1])],
+      }),
+    );
+  };
+  for (let b = 0; b < blocks; b++) {
+    const p = `/block${b}`;
+    conv(`${p}/conv1`, x, `${p}/conv1/Conv_output_0`);
+    ns.push(node({ op: "Relu", name: `${p}/relu/Relu`, inputs: [`${p}/conv1/Conv_output_0`], outputs: [`${p}/relu/Relu_output_0`] }));
+    conv(`${p}/conv2`, `${p}/relu/Relu_output_0`, `${p}/conv2/Conv_output_0`);
+    ns.push(node({ op: "Add", name: `${p}/Add`, inputs: [`${p}/conv2/Conv_output_0`, x], outputs: [`${p}/Add_output_0`] }));
+    x = `${p}/Add_output_0`;
+  }
+  return model(
+    graph({ name: "synthetic", nodes: ns, initializers: inits, inputs: [valueInfo("input", [1, 4, 16, 16])], outputs: [valueInfo(x)] }),
+  );
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  return `${cpus().length} CPUs (\`nproc\`), ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free); Node ${process.version}; load average at start ${loadavg()[0].toFixed(1)}`;
+}
+
+function main(): void {
+  if (!existsSync(CLI)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm run bench does)");
+  const start = machine();
+  const dir = mkdtempSync(join(tmpdir(), "convscope-bench-"));
+  const rows: string[] = [];
+  const results = new Map<string, Measure>();
+  try {
+    const files: [string, string][] = [];
+    for (const [label, fixture] of [
+      ["ResNet-50, weights inline", "resnet50"],
+      ["VGG-16, weights inline", "vgg16"],
+    ]) {
+      const path = join(dir, `${fixture}.onnx`);
+      inlineWeights(new Uint8Array(readFileSync(join(FIXTURES, `${fixture}.onnx`)))).writeFile(path);
+      files.push([label, path]);
+    }
+    for (const n of [1_000, 10_000, 100_000]) {
+      const path = join(dir, `synthetic-${n}.onnx`);
+      synthetic(n).writeFile(path);
+      files.push([`synthetic, ${n.toLocaleString("en-US")} nodes`, path]);
+    }
+
+    const bare = medianOf(["node", "-e", "0"]);
+    rows.push(
+      `| \`node -e 0\` (start-up alone) | – | ${bare.ms.toFixed(0)} ms | ${bare.cpuMs.toFixed(0)} ms | ${bare.rssMB.toFixed(0)} MB | – | – | – |`,
+    );
+    const python = spawnSync("python3", ["-c", "import onnx"], { stdio: "ignore" }).status === 0;
+    for (const [label, path] of files) {
+      const size = statSync(path).size;
+      const runs = size > 50e6 || label.includes("100,000") ? Math.max(3, RUNS - 2) : RUNS;
+      const cs = medianOf(["node", CLI, path, "--json"], runs);
+      const cat = medianOf(["sh", "-c", `cat '${path}' > /dev/null`], runs);
+      const py = python ? medianOf(["python3", "-c", `import onnx; onnx.load('${path}')`], runs) : undefined;
+      const read = bytesRead(path);
+      results.set(label, cs);
+      rows.push(
+        `| ${label} | ${(size / 2 ** 20).toFixed(1)} MB | ${cs.ms.toFixed(0)} ms | ${cs.cpuMs.toFixed(0)} ms | ${cs.rssMB.toFixed(0)} MB | ${(read / 2 ** 20).toFixed(2)} MB | ${cat.ms.toFixed(0)} ms | ${py ? `${py.ms.toFixed(0)} ms, ${py.rssMB.toFixed(0)} MB` : "n/a"} |`,
+      );
+      console.log(rows[rows.length - 1]);
+    }
+    const phases = profile100k(join(dir, "synthetic-100000.onnx"));
+    const r50 = results.get("ResNet-50, weights inline") as Measure;
+    const vgg = results.get("VGG-16, weights inline") as Measure;
+    const k1 = results.get("synthetic, 1,000 nodes") as Measure;
+    const k10 = results.get("synthetic, 10,000 nodes") as Measure;
+    const k100 = results.get("synthetic, 100,000 nodes") as Measure;
+    const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+    const goals = [
+      `- ResNet-50 under 150 ms and 100 MB: wall ${r50.ms.toFixed(0)} ms (${verdict(r50.ms < 150)}), CPU ${r50.cpuMs.toFixed(0)} ms (${verdict(r50.cpuMs < 150)}), ${r50.rssMB.toFixed(0)} MB (${verdict(r50.rssMB < 100)}).`,
+      `- VGG-16 (${(statSync(join(dir, "vgg16.onnx")).size / statSync(join(dir, "resnet50.onnx")).size).toFixed(1)}× the bytes) within 1.5× of ResNet-50: wall ×${(vgg.ms / r50.ms).toFixed(2)}, CPU ×${(vgg.cpuMs / r50.cpuMs).toFixed(2)}, RSS ×${(vgg.rssMB / r50.rssMB).toFixed(2)} — ${verdict(vgg.cpuMs < 1.5 * r50.cpuMs && vgg.rssMB < 1.5 * r50.rssMB)}.`,
+      `- 100,000 nodes under 2 s: wall ${k100.ms.toFixed(0)} ms (${verdict(k100.ms < 2000)}), CPU ${k100.cpuMs.toFixed(0)} ms (${verdict(k100.cpuMs < 2000)}). CPU growth: 1k → 10k ×${(k10.cpuMs / k1.cpuMs).toFixed(1)}, 10k → 100k ×${(k100.cpuMs / k10.cpuMs).toFixed(1)} (start-up dominates the small graph).`,
+    ];
+    const md = [
+      "## ONNX reading",
+      "",
+      `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (bench/onnx.ts): ${start}.`,
+      `Each figure is the median of ${RUNS} whole processes (3 for the largest files) after one warm-up run, files in the page cache.`,
+      "`convscope` is `node dist/cli/main.js FILE --json` (stdout to /dev/null); peak RSS from `/usr/bin/time -f %M`;",
+      '"read" is the bytes the process read from files (`rchar` of /proc/self/io) beyond what `convscope --version` reads.',
+      python ? "" : "python3 here has no `onnx` package, so the `onnx.load` column is empty.",
+      "",
+      "| model | file | convscope wall | convscope CPU | peak RSS | read | `cat FILE > /dev/null` | `onnx.load` |",
+      "|---|---|---|---|---|---|---|---|",
+      ...rows,
+      "",
+      "Goals:",
+      "",
+      ...goals,
+      "",
+      `In-process phases on the 100,000-node graph (one run, ms): ${phases}.`,
+      "",
+    ].join("\n");
+    writeSection(md);
+    console.log(md);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Where the time goes on the largest graph: read, analyse, render, in this process. */
+function profile100k(path: string): string {
+  const script = `
+    import { readModel } from "${ROOT}dist/formats/index.js";
+    import { analyze } from "${ROOT}dist/analysis/index.js";
+    import { renderJson } from "${ROOT}dist/render/index.js";
+    import { fileSource } from "${ROOT}dist/cli/node-source.js";
+    const t = [performance.now()];
+    const src = fileSource(${JSON.stringify(path)});
+    const g = readModel(src); t.push(performance.now());
+    const r = analyze(g); t.push(performance.now());
+    const s = renderJson(r); t.push(performance.now());
+    src.close();
+    console.log(JSON.stringify({ read: t[1] - t[0], analyze: t[2] - t[1], render: t[3] - t[2], json: s.length }));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  if (r.status !== 0) return `failed: ${r.stderr.split("\n")[0]}`;
+  const p = JSON.parse(r.stdout);
+  return `read ${p.read.toFixed(0)}, analyze ${p.analyze.toFixed(0)}, render JSON ${p.render.toFixed(0)} (${(p.json / 2 ** 20).toFixed(0)} MB of JSON)`;
+}
+
+/** Replaces (or appends) the "## ONNX reading" section of BENCHMARKS.md. */
+function writeSection(md: string): void {
+  const path = join(ROOT, "BENCHMARKS.md");
+  const old = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n\n";
+  const start = old.indexOf("## ONNX reading");
+  if (start < 0) {
+    writeFileSync(path, `${old.trimEnd()}\n\n${md}`);
+    return;
+  }
+  const next = old.indexOf("\n## ", start + 3);
+  writeFileSync(path, old.slice(0, start) + md + (next < 0 ? "" : old.slice(next + 1)));
+}
+
+main();
