@@ -2,7 +2,7 @@ import { add } from "../core/shape.js";
 import type { LayerState } from "./shapes.js";
 
 export interface PeakMemory {
-  /** Largest sum of live activation bytes (graph inputs included), or null when a size is unknown. */
+  /** Largest sum of live activation bytes, or null when a size is unknown. */
   peak: number | null;
   /** The layer running at that moment. */
   layer?: string;
@@ -10,19 +10,22 @@ export interface PeakMemory {
   live: string[];
 }
 
+/** Bytes of a tensor (null when unknown) and whether it is a stored constant. */
+export interface TensorSizes {
+  bytes: (tensor: string) => number | null;
+  isConstant: (tensor: string) => boolean;
+}
+
 /**
  * Peak live activation memory over an execution order: a layer's outputs are allocated
  * while its inputs are still live; a tensor is freed after its last consumer. An
  * in-place op (ReLU, BN, Add) writes into its first input when that input dies there and
- * has the same size. Constants (weights) are not activations and are counted apart.
+ * has the same size. Constants (weights) are not activations and are counted apart. With
+ * `countInputs` false the graph inputs are taken as owned by the caller and cost nothing.
  */
-export function peakMemory(
-  inputs: string[],
-  outputs: string[],
-  layers: LayerState[],
-  bytes: (tensor: string) => number | null,
-  isConstant: (tensor: string) => boolean,
-): PeakMemory {
+export function peakMemory(inputs: string[], outputs: string[], layers: LayerState[], sizes: TensorSizes, countInputs = true): PeakMemory {
+  const inputSet = new Set(inputs);
+  const bytes = countInputs ? sizes.bytes : (t: string) => (inputSet.has(t) ? 0 : sizes.bytes(t));
   const lastUse = new Map<string, number>();
   layers.forEach((l, i) => {
     for (const t of l.node.inputs) if (t !== "") lastUse.set(t, i);
@@ -44,7 +47,7 @@ export function peakMemory(
     let reused: string | undefined;
     const first = l.node.inputs[0];
     for (const o of l.node.outputs) {
-      if (o === "" || isConstant(o)) continue;
+      if (o === "" || sizes.isConstant(o)) continue;
       const b = bytes(o);
       if (b === null) return { peak: null, live: [] };
       if (l.rule?.inPlace && reused === undefined && dying.has(first) && live.get(first) === b) {
@@ -72,4 +75,138 @@ export function peakMemory(
     }
   }
   return best;
+}
+
+/** How many ready layers the greedy order compares at each step: bounds the work to O(n·W·log n). */
+const WINDOW = 16;
+
+/**
+ * A memory-minimising execution order (a heuristic: the exact problem is NP-hard). Greedy
+ * over the ready layers: run the one that allocates least net of what it frees (its
+ * outputs, less an in-place reuse, minus the inputs it is the last consumer of), ties to
+ * the file's order. Only the WINDOW earliest ready layers are compared at each step, so
+ * a 100,000-node graph orders in well under a second. Returns null when a size is unknown.
+ */
+export function minMemoryOrder(layers: LayerState[], outputs: string[], sizes: TensorSizes): LayerState[] | null {
+  const keep = new Set(outputs);
+  const producer = new Map<string, number>();
+  layers.forEach((l, i) => {
+    if (l.folded) return;
+    for (const o of l.node.outputs) if (o !== "" && !sizes.isConstant(o)) producer.set(o, i);
+  });
+  const inputsOf = layers.map((l) => (l.folded ? [] : [...new Set(l.node.inputs.filter((t) => t !== "" && !sizes.isConstant(t)))]));
+  const remaining = new Map<string, number>();
+  const consumers: number[][] = layers.map(() => []);
+  const indegree = new Array<number>(layers.length).fill(0);
+  for (const [i, ins] of inputsOf.entries()) {
+    for (const t of ins) {
+      remaining.set(t, (remaining.get(t) ?? 0) + 1);
+      const p = producer.get(t);
+      if (p !== undefined) {
+        indegree[i]++;
+        consumers[p].push(i);
+      }
+    }
+  }
+  const outBytes: number[] = [];
+  for (const l of layers) {
+    let b = 0;
+    for (const o of l.node.outputs) {
+      if (o === "" || l.folded || sizes.isConstant(o)) continue;
+      const s = sizes.bytes(o);
+      if (s === null) return null;
+      b += s;
+    }
+    outBytes.push(b);
+  }
+  const score = (i: number): number => {
+    let freed = 0;
+    for (const t of inputsOf[i]) if (remaining.get(t) === 1 && !keep.has(t)) freed += sizes.bytes(t) ?? 0;
+    // An in-place op allocates nothing but keeps its input's buffer: the same net figure.
+    return outBytes[i] - freed;
+  };
+
+  const order: LayerState[] = layers.filter((l) => l.folded);
+  const ready = new IndexHeap();
+  indegree.forEach((d, i) => {
+    if (d === 0 && !layers[i].folded) ready.push(i);
+  });
+  const picked: number[] = [];
+  while (ready.size > 0) {
+    picked.length = 0;
+    while (picked.length < WINDOW && ready.size > 0) picked.push(ready.pop());
+    let best = picked[0];
+    let bestScore = score(best);
+    for (const i of picked.slice(1)) {
+      const s = score(i);
+      if (s < bestScore) {
+        best = i;
+        bestScore = s;
+      }
+    }
+    for (const i of picked) if (i !== best) ready.push(i);
+    order.push(layers[best]);
+    for (const t of inputsOf[best]) remaining.set(t, (remaining.get(t) ?? 1) - 1);
+    for (const c of consumers[best]) if (--indegree[c] === 0) ready.push(c);
+  }
+  return order;
+}
+
+/** Memory figures for inference, whole batch. */
+export interface MemoryFigures {
+  /** Peak in the file's order, graph inputs included. */
+  file: PeakMemory;
+  /** Peak in the file's order with the graph inputs owned by the caller (not counted). */
+  fileWithoutInput: PeakMemory;
+  /** Peak in the memory-minimising order (never above `file`: the file's order is kept when the heuristic does worse). */
+  minOrder: PeakMemory;
+}
+
+/** Peaks in the file's order (with and without the input) and in a memory-minimising order. */
+export function memoryFigures(inputs: string[], outputs: string[], layers: LayerState[], sizes: TensorSizes): MemoryFigures {
+  const file = peakMemory(inputs, outputs, layers, sizes);
+  const fileWithoutInput = peakMemory(inputs, outputs, layers, sizes, false);
+  const order = file.peak === null ? null : minMemoryOrder(layers, outputs, sizes);
+  const greedy = order ? peakMemory(inputs, outputs, order, sizes) : file;
+  const better = greedy.peak !== null && file.peak !== null && greedy.peak < file.peak;
+  return { file, fileWithoutInput, minOrder: better ? greedy : file };
+}
+
+/** A binary min-heap of indices (ready layers by their position in the file). */
+class IndexHeap {
+  private a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(x: number): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= a[i]) break;
+      [a[p], a[i]] = [a[i], a[p]];
+      i = p;
+    }
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop() as number;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l] < a[m]) m = l;
+        if (r < a.length && a[r] < a[m]) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -2,8 +2,10 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CONVENTIONS } from "../analysis/conventions.js";
+import { explainLayer } from "../analysis/explain.js";
 import { type AnalyzeOptions, analyze } from "../analysis/index.js";
 import { firstReaching, unitBox, unitsSeeing } from "../analysis/rf-query.js";
+import { OPTIMIZERS, PRECISIONS } from "../analysis/training.js";
 import { SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
@@ -28,6 +30,10 @@ options:
   --batch N                    batch size (replaces every input's first dim)
   --convention NAME            headline count: ${CONVENTIONS.map((c) => c.name).join(", ")} (default macs)
   --dtype ${Object.keys(SIZE_DTYPES).join("|")}        dtype for parameter sizes (default fp32)
+  --explain LAYER              every number of one layer with its formula and values
+  --train                      add a training-memory estimate (weights, gradients, optimizer, activations)
+  --optimizer ${OPTIMIZERS.join("|")}     optimizer for --train (default adam)
+  --precision ${PRECISIONS.join("|")}  precision for --train (default fp32)
   --rf TENSOR@y,x              the input box a unit of TENSOR sees (unclipped, clipped, centre)
   --rf-pixel y,x --rf-tensor T which units of tensor T see input pixel (y, x)
   --rf-min N                   the first tensor whose field reaches N pixels
@@ -88,6 +94,16 @@ function run(argv: string[], out: (s: string) => void): number {
     if (!(v.dtype in SIZE_DTYPES)) throw new ConvscopeError(`unknown dtype '${v.dtype}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
     opts.dtype = v.dtype as SizeDType;
   }
+  if (v.train || v.optimizer !== undefined || v.precision !== undefined) {
+    opts.training = {
+      optimizer: oneOf("--optimizer", v.optimizer ?? "adam", OPTIMIZERS),
+      precision: oneOf("--precision", v.precision ?? "fp32", PRECISIONS),
+    };
+  }
+  if (v.explain !== undefined) {
+    out(explainLayer(load(positionals[0]), v.explain, opts));
+    return 0;
+  }
   const report = analyze(load(positionals[0]), opts);
   const query = rfQuery(report, v);
   if (query !== undefined) out(format === "json" ? `${JSON.stringify(query.result, null, 2)}\n` : query.text);
@@ -106,6 +122,10 @@ function parse(argv: string[]) {
       batch: { type: "string" },
       convention: { type: "string" },
       dtype: { type: "string" },
+      explain: { type: "string" },
+      train: { type: "boolean" },
+      optimizer: { type: "string" },
+      precision: { type: "string" },
       rf: { type: "string" },
       "rf-pixel": { type: "string" },
       "rf-tensor": { type: "string" },
@@ -178,6 +198,12 @@ function parseInputs(specs: string[]): Record<string, Shape> {
     inputs[s.slice(0, eq)] = parseShape(s.slice(eq + 1));
   }
   return inputs;
+}
+
+/** A flag's value from a fixed list, or a one-line error naming the choices. */
+function oneOf<T extends string>(flag: string, value: string, known: readonly T[]): T {
+  if (!(known as readonly string[]).includes(value)) throw new ConvscopeError(`${flag} takes one of ${known.join(", ")}, got '${value}'`);
+  return value as T;
 }
 
 function positiveInt(flag: string, s: string): number {

@@ -18,7 +18,15 @@ export interface Report {
   tensors: Record<string, TensorReport>;
   totals: Totals;
   /** Whole-batch figures (equal to totals when batch is 1). */
-  batch_totals: { macs: number | null; flops: number | null; activation_bytes: number | null; peak_activation_bytes: number | null };
+  batch_totals: {
+    macs: number | null;
+    flops: number | null;
+    /** Every convention for the whole batch (what thop and Netscope print for a batched input). */
+    by_convention: Record<string, number | null>;
+    activation_bytes: number | null;
+    peak_activation_bytes: number | null;
+    peak_activation_bytes_min_order: number | null;
+  };
   conventions: { name: string; used: string; includes: string; value: number | null }[];
   /** Dims left symbolic: numbers that depend on them are null. */
   symbols: string[];
@@ -43,6 +51,8 @@ export interface LayerReport {
   seed: number | null;
   /** The headline number in the report's convention. */
   value: number | null;
+  /** The layer in every convention (per image). */
+  by_convention: Record<string, number | null>;
   cost: { macs: number; bias: number; add: number; mul: number; div: number; exp: number; cmp: number } | null;
   activation_bytes: number | null;
 }
@@ -58,9 +68,11 @@ export interface AxisFieldJson {
   /**
    * Present when the field differs by output phase (after up-sampling): per axis, for
    * φ = u mod period, unit u sees u·S − padding[φ] … u·S − padding[φ] + size[φ] − 1.
-   * The summary `size` is the largest phase's, `padding` phase 0's.
+   * The summary `size` is the largest phase's, `padding` phase 0's. A phase that reads no
+   * pixel at all (the holes of a transposed conv whose stride exceeds its kernel) has size 0
+   * and padding null.
    */
-  phases?: { period: number; size: number[]; padding: (number | string)[] }[];
+  phases?: { period: number; size: number[]; padding: (number | string | null)[] }[];
 }
 
 export type FieldJson =
@@ -97,6 +109,10 @@ export interface Totals {
   param_dtype: string;
   /** Parameter bytes in the file's own storage types. */
   stored_param_bytes: number;
+  /** Those bytes per storage dtype of the file (`float32`, `float16`, …). */
+  stored_param_bytes_by_dtype: Record<string, number>;
+  /** Parameter bytes if every parameter were stored as fp32, fp16, bf16, int8 or int4 (without quantization scales). */
+  size_bytes: Record<"fp32" | "fp16" | "bf16" | "int8" | "int4", number>;
   macs: number | null;
   flops: number | null;
   seed: number | null;
@@ -110,8 +126,35 @@ export interface Totals {
   peak_activation_bytes: number | null;
   peak_layer?: string;
   peak_live?: string[];
+  /** Peak in the file's order with the graph inputs owned by the caller (not counted). */
+  peak_activation_bytes_without_input: number | null;
+  /** Peak in a memory-minimising execution order (inputs included; never above the file order's). */
+  peak_activation_bytes_min_order: number | null;
+  peak_layer_min_order?: string;
+  peak_live_min_order?: string[];
+  /** Training memory, whole batch, when asked (`--train`). */
+  training_bytes?: TrainingReport;
   layers: number;
   unknown_layers: number;
   /** "partial: N layers of types X, Y not counted", when some op is unknown. */
   partial?: string;
+}
+
+/** Training-memory estimate for one step, whole batch, in bytes (see analysis/training.ts for what each part holds). */
+export interface TrainingReport {
+  optimizer: "sgd" | "momentum" | "adam";
+  precision: "fp32" | "mixed-fp16" | "mixed-bf16";
+  /** Images per step (the analysed graph's batch). */
+  batch: number;
+  total: number | null;
+  /** Trainable weights (fp32; plus a half-precision working copy under mixed precision) and fp32 buffers. */
+  weights: number;
+  /** One gradient per trainable weight (fp32, or half precision under mixed precision). */
+  gradients: number;
+  /** fp32 optimizer state: SGD none, momentum one buffer, Adam two moments. */
+  optimizer_state: number;
+  /** Activations saved for the backward pass, each tensor once, plus pooling indices, dropout masks and norm statistics. */
+  activations: number | null;
+  /** The largest of the four parts. */
+  dominant: "weights" | "gradients" | "optimizer_state" | "activations" | null;
 }

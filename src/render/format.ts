@@ -59,3 +59,52 @@ export function share(part: number | null, total: number | null): string {
 export function layerField(r: Report, output: string | undefined): FieldJson | undefined {
   return output ? r.tensors[output]?.rf : undefined;
 }
+
+/** Parameter bytes in every size dtype and in the file's own storage types (shared by table and Markdown). */
+export function sizeSummary(r: Report): string {
+  const t = r.totals;
+  const per = Object.entries(t.size_bytes)
+    .map(([k, v]) => `${k} ${exact(v)}`)
+    .join(" · ");
+  const stored = Object.entries(t.stored_param_bytes_by_dtype)
+    .map(([k, v]) => `${k} ${exact(v)}`)
+    .join(", ");
+  const file = r.model.file_bytes !== undefined ? `; file ${exact(r.model.file_bytes)} bytes` : "";
+  return `${per} bytes; stored as ${stored || "nothing"}${file}`;
+}
+
+/** The inference-memory figures with their order and what they include. */
+export function memorySummary(r: Report): string {
+  const t = r.totals;
+  const at = (layer: string | undefined) => (layer ? ` at ${layer}` : "");
+  const min =
+    t.peak_activation_bytes_min_order === t.peak_activation_bytes && t.peak_layer_min_order === t.peak_layer
+      ? "the memory-minimising order finds no lower peak"
+      : `${bytes(t.peak_activation_bytes_min_order)}${at(t.peak_layer_min_order)} in a memory-minimising order`;
+  return (
+    `peak live ${bytes(t.peak_activation_bytes)}${at(t.peak_layer)} in the file's order, input included ` +
+    `(${bytes(t.peak_activation_bytes_without_input)} without it); ${min}; ` +
+    `input ${bytes(t.input_bytes)} and weights ${bytes(t.stored_param_bytes)} counted apart; ` +
+    `${bytes(t.activation_bytes)} if every output were kept`
+  );
+}
+
+/** The training estimate as one line per part, or nothing when it was not asked for. */
+export function trainingSummary(r: Report): string[] {
+  const tr = r.totals.training_bytes;
+  if (!tr) return [];
+  const parts = [
+    ["weights", tr.weights],
+    ["gradients", tr.gradients],
+    ["optimizer state", tr.optimizer_state],
+    ["saved activations", tr.activations],
+  ] as const;
+  return [
+    `training (${tr.optimizer}, ${tr.precision}, batch ${tr.batch}): ${bytes(tr.total)} = ${parts.map(([k, v]) => `${k} ${bytes(v)}`).join(" + ")}; ${tr.dominant?.replace("_", " ") ?? "?"} dominate${tr.dominant === "activations" || tr.dominant === "gradients" || tr.dominant === "weights" ? "" : "s"}`,
+  ];
+}
+
+/** What compute figures are shown: per image, and the whole batch when it differs. */
+export function batchNote(r: Report): string {
+  return r.batch > 1 ? `per image (batch ${r.batch}: ×${r.batch} for the whole batch)` : "per image";
+}

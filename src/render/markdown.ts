@@ -1,5 +1,5 @@
 import type { Report } from "../core/report.js";
-import { exact, fieldShort, layerField, perImageShape, share } from "./format.js";
+import { batchNote, exact, fieldShort, layerField, memorySummary, perImageShape, share, sizeSummary, trainingSummary } from "./format.js";
 
 /** A Markdown report: the layer table with exact integers, totals, conventions. */
 export function renderMarkdown(r: Report): string {
@@ -23,14 +23,15 @@ export function renderMarkdown(r: Report): string {
   out.push("## Totals");
   out.push("");
   out.push(`- params: ${exact(t.params)} (trainable ${exact(t.trainable_params)}, non-trainable ${exact(t.non_trainable_params)})`);
-  out.push(`- size: ${exact(t.param_bytes)} bytes as ${t.param_dtype}`);
-  out.push(`- ${r.convention}: ${exact(t.value)}`);
+  out.push(`- size: ${exact(t.param_bytes)} bytes as ${t.param_dtype}; ${sizeSummary(r)}`);
   out.push(
-    `- activations: ${exact(t.activation_bytes)} bytes summed, peak live ${exact(t.peak_activation_bytes)} bytes${t.peak_layer ? ` at ${esc(t.peak_layer)}` : ""}`,
+    `- ${r.convention}: ${exact(t.value)} per image${r.batch > 1 ? `; ${exact(r.batch_totals.by_convention[r.convention])} per batch of ${r.batch}` : ""}`,
   );
+  out.push(`- memory: ${esc(memorySummary(r))}`);
+  for (const l of trainingSummary(r)) out.push(`- ${esc(l)}`);
   if (t.partial) out.push(`- ${t.partial}`);
   out.push("");
-  out.push("## Conventions");
+  out.push(`## Conventions (${batchNote(r)})`);
   out.push("");
   out.push("| convention | value | includes |");
   out.push("|---|---:|---|");

@@ -1,5 +1,17 @@
 import type { Report } from "../core/report.js";
-import { bytes, compact, exact, fieldShort, layerField, perImageShape, share } from "./format.js";
+import {
+  batchNote,
+  bytes,
+  compact,
+  exact,
+  fieldShort,
+  layerField,
+  memorySummary,
+  perImageShape,
+  share,
+  sizeSummary,
+  trainingSummary,
+} from "./format.js";
 
 /** The terminal report: one row per layer, totals, the conventions side by side, notes. */
 export function renderTable(r: Report): string {
@@ -38,17 +50,17 @@ export function renderTable(r: Report): string {
     `size        ${exact(t.param_bytes)} bytes as ${t.param_dtype} = ${(t.param_bytes / 1024).toFixed(1)} KiB (${bytes(t.param_bytes)})` +
       (r.model.file_bytes !== undefined ? `; file ${exact(r.model.file_bytes)} bytes` : ""),
   );
+  out.push(`            ${sizeSummary(r)}`);
   out.push(
-    `${headline.padEnd(12)}${exact(t.value)} (${compact(t.value)})${r.batch > 1 ? ` per image; ${exact(r.batch_totals.macs)} MACs per batch` : ""}`,
+    `${headline.padEnd(12)}${exact(t.value)} (${compact(t.value)}) per image${r.batch > 1 ? `; ${exact(r.batch_totals.by_convention[r.convention])} per batch of ${r.batch}` : ""}`,
   );
-  out.push(
-    `activations ${bytes(t.activation_bytes)} summed over layers; peak live ${bytes(t.peak_activation_bytes)}${t.peak_layer ? ` at ${t.peak_layer}` : ""}`,
-  );
+  out.push(`memory      ${memorySummary(r)}`);
+  for (const l of trainingSummary(r)) out.push(`train       ${l}`);
   const lastField = lastSpatialField(r);
   if (lastField) out.push(`field       ${lastField}`);
   if (t.partial) out.push(t.partial);
   out.push("");
-  out.push("conventions (why tools disagree):");
+  out.push(`conventions (why tools disagree), ${batchNote(r)}:`);
   const nameW = Math.max(...r.conventions.map((c) => c.name.length));
   const valW = Math.max(...r.conventions.map((c) => exact(c.value).length));
   for (const c of r.conventions) out.push(`  ${c.name.padEnd(nameW)}  ${exact(c.value).padStart(valW)}  ${c.includes}`);
