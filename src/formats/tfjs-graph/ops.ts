@@ -1,8 +1,8 @@
 import { ConvscopeError } from "../../core/errors.js";
 import type { AttrValue } from "../../core/graph.js";
 import { nhwcToNchw } from "../layout.js";
-import { type ChannelsLastGraph, lastPerm, type Val } from "../tflite/channels-last.js";
-import { castTo, padsOf, sliceOf, transposePerm } from "../tflite/tf-common.js";
+import { type ChannelsLastGraph, lastDim, lastPerm, type Val } from "../tflite/channels-last.js";
+import { castTo, padsOf, stridedSliceOf, transposePerm } from "../tflite/tf-common.js";
 import type { NodeAttrs, TfNode } from "./attrs.js";
 import type { TfjsReader } from "./index.js";
 
@@ -66,17 +66,31 @@ function emit(
   return c.e.out(name, rank, first);
 }
 
+/** `v` with its file last-axis size recorded when known. */
+function sized(v: Val, channels: number | undefined): Val {
+  if (channels !== undefined) v.channels = channels;
+  return v;
+}
+
+/** Last-axis size of a broadcast result: the one operand size above 1, or 1 when all are 1. */
+function broadcastChannels(vals: Val[]): number | undefined {
+  const sizes = vals.filter((v) => v.rank !== 0).map(lastDim);
+  const big = sizes.find((d) => d !== undefined && d !== 1);
+  if (big !== undefined) return big;
+  return sizes.every((d) => d === 1) && sizes.length > 0 ? 1 : undefined;
+}
+
 /** Unary op keeping the input's layout. */
 function same(c: Ctx, op: string, attrs: Record<string, AttrValue> = {}): Val[] {
   const x = arg(c, 0, "input");
   const name = x.constShape ? c.e.toFirst(x) : x.name;
   const first = x.constShape ? (x.rank ?? 0) >= 3 : x.first;
-  return [emit(c, op, [name], attrs, x.rank, first)];
+  return [sized(emit(c, op, [name], attrs, x.rank, first), lastDim(x))];
 }
 
 function binary(c: Ctx, op: string): Val[] {
   const b = c.e.broadcast(c.ins);
-  return [emit(c, op, b.names, {}, b.rank, b.first)];
+  return [sized(emit(c, op, b.names, {}, b.rank, b.first), broadcastChannels(c.ins))];
 }
 
 function clip(c: Ctx, lo: number, hi: number): Val[] {
@@ -89,7 +103,7 @@ function clip(c: Ctx, lo: number, hi: number): Val[] {
     x.rank,
     x.first || (x.rank ?? 0) >= 3,
   );
-  return [out];
+  return [sized(out, lastDim(x))];
 }
 
 /** Data format NHWC (default) or NCHW; NCHW tensors are used in the file's order, which is already channels-first. */
@@ -130,11 +144,15 @@ function conv(c: Ctx, depthwise: boolean, fused: string[]): Val[] | undefined {
   const [kh, kw, ci, co] = w.constShape;
   // HWIO [kh, kw, I, O] → [O, I, kh, kw]; depthwise [kh, kw, C, m] → [C·m, 1, kh, kw] with C groups.
   const wName = depthwise ? e.claim(w, [ci * co, 1, kh, kw]) : e.claim(w, [co, ci, kh, kw]);
+  // A grouped Conv2D has a filter of I = C/group in-channels: the group is known only when the
+  // input's channel count C is (else 1, and the analysis rejects a mismatch rather than guess).
+  const channels = nchw(c) ? undefined : lastDim(x);
+  const group = depthwise ? ci : channels !== undefined && channels > ci && channels % ci === 0 ? channels / ci : 1;
   const attrs: Record<string, AttrValue> = {
     kernel_shape: [kh, kw],
     strides: spatial(c, "strides"),
     dilations: spatial(c, "dilations"),
-    group: depthwise ? ci : 1,
+    group,
     ...windowAttrs(c),
   };
   const inputs = [image(c, x), wName];
@@ -146,7 +164,8 @@ function conv(c: Ctx, depthwise: boolean, fused: string[]): Val[] | undefined {
     if (b) inputs.push(e.toLast(b));
     steps.shift();
   }
-  return [chain(c, "Conv", inputs, attrs, steps, rest.slice(k))];
+  const out = chain(c, "Conv", inputs, attrs, steps, rest.slice(k));
+  return [nchw(c) ? out : sized(out, depthwise ? ci * co : co)];
 }
 
 /** Emits the main op then the fused steps; the last one writes the node's output. */
@@ -196,7 +215,7 @@ function pool(c: Ctx, op: string): Val[] {
     4,
     !nchw(c),
   );
-  return [out];
+  return [nchw(c) ? out : sized(out, lastDim(x))];
 }
 
 function matmul(c: Ctx, fused: string[]): Val[] {
@@ -212,7 +231,8 @@ function matmul(c: Ctx, fused: string[]): Val[] {
     steps.shift();
   }
   const attrs = { transA: c.a.bool("transpose_a", false) ? 1 : 0, transB: c.a.bool("transpose_b", false) ? 1 : 0 };
-  return [chain(c, "Gemm", inputs, attrs, steps, rest.slice(k), 2)];
+  const units = attrs.transB ? w.constShape?.[0] : w.constShape?.[1];
+  return [sized(chain(c, "Gemm", inputs, attrs, steps, rest.slice(k), 2), units)];
 }
 
 function reduce(c: Ctx, op: string, keepKey = "keep_dims"): Val[] | undefined {
@@ -353,12 +373,12 @@ const OPS: Record<string, Translate> = {
   Rsqrt(c) {
     const s = c.e.op("Sqrt", `${c.n.name}/sqrt`, [c.e.toFirst(arg(c, 0, "input"))]);
     const x = arg(c, 0, "input");
-    return [emit(c, "Reciprocal", [s], {}, x.rank, x.first || (x.rank ?? 0) >= 3)];
+    return [sized(emit(c, "Reciprocal", [s], {}, x.rank, x.first || (x.rank ?? 0) >= 3), lastDim(x))];
   },
   Square(c) {
     const x = arg(c, 0, "input");
     const n = c.e.toFirst(x);
-    return [emit(c, "Mul", [n, n], {}, x.rank, x.first || (x.rank ?? 0) >= 3)];
+    return [sized(emit(c, "Mul", [n, n], {}, x.rank, x.first || (x.rank ?? 0) >= 3), lastDim(x))];
   },
   Cast: (c) => same(c, "Cast", { to: castTo(c.a.type("DstT") ?? "float32") }),
   Mean: (c) => reduce(c, "ReduceMean"),
@@ -418,6 +438,10 @@ const OPS: Record<string, Translate> = {
     const names = parts.map((v) => e.toFirst(v));
     const axis = rank >= 3 ? e.axis({ name: "", rank, first: true }, axisVal[0]) : axisVal[0];
     const out = emit(c, "Concat", names, { axis }, rank, rank >= 3);
+    // Channels: summed when joining on the last axis, shared otherwise.
+    const sizes = parts.map(lastDim);
+    const onLast = axisVal[0] === -1 || axisVal[0] === rank - 1;
+    if (sizes.every((d) => d !== undefined)) sized(out, onLast ? (sizes as number[]).reduce((a, b) => a + b, 0) : sizes[0]);
     if (rank === 1) {
       const lens = parts.map((v) => v.values?.length ?? v.constShape?.[0] ?? v.len);
       if (lens.every((l) => l !== undefined)) out.len = (lens as number[]).reduce((a, b) => a + b, 0);
@@ -446,7 +470,7 @@ const OPS: Record<string, Translate> = {
       newAxis: c.a.int("new_axis_mask", 0),
       shrink: c.a.int("shrink_axis_mask", 0),
     };
-    const s = sliceOf(b, en, st, masks);
+    const s = stridedSliceOf(b, en, st, masks, x.rank);
     if (!s) return undefined;
     const xn = x.rank === undefined ? e.toLast(x) : e.toFirst(x);
     const args = [
@@ -459,14 +483,16 @@ const OPS: Record<string, Translate> = {
       ),
       e.ints(`${c.n.name}/steps`, s.steps),
     ];
-    if (s.shrink.length === 0) return [emit(c, "Slice", args, {}, x.rank, x.first)];
-    const sliced = e.op("Slice", c.n.name, args, {}, c.n.op, e.unique(`${c.n.name}/slice`));
-    const view: Val = { name: sliced, rank: x.rank, first: x.first };
-    const { irAxes, fix, rank } = e.dropAxes(view, s.shrink);
-    const mid = fix ? e.unique(`${c.n.name}/pre`) : c.n.name;
-    e.node("Squeeze", `${c.n.name}/shrink`, [sliced, e.ints(`${c.n.name}/shrink_axes`, irAxes)], [mid]);
-    e.fixOrder(mid, fix, c.n.name);
-    return [e.out(c.n.name, rank)];
+    // Slice, then Squeeze the shrunk axes, then Unsqueeze the new ones; the last writes the output.
+    const more = s.shrink.length > 0 || s.newAxes.length > 0;
+    const sliced = e.op("Slice", c.n.name, args, {}, c.n.op, more ? e.unique(`${c.n.name}/slice`) : c.n.name);
+    let v = e.out(sliced, x.rank, x.first);
+    if (s.shrink.length > 0) {
+      const out = s.newAxes.length > 0 ? e.unique(`${c.n.name}/shrunk`) : c.n.name;
+      v = squeeze(c, v, s.shrink, out, `${c.n.name}/shrink`);
+    }
+    if (s.newAxes.length > 0) v = unsqueeze(c, v, s.newAxes, c.n.name, `${c.n.name}/new_axis`);
+    return [v];
   },
   Slice(c) {
     const { e } = c;
@@ -572,7 +598,7 @@ const OPS: Record<string, Translate> = {
     // (a − b)²: a Sub then a Mul of the difference with itself.
     const b = c.e.broadcast(c.ins);
     const d = c.e.op("Sub", `${c.n.name}/sub`, b.names, {}, c.n.op);
-    return [emit(c, "Mul", [d, d], {}, b.rank, b.first)];
+    return [sized(emit(c, "Mul", [d, d], {}, b.rank, b.first), broadcastChannels(c.ins))];
   },
   GatherNd(c) {
     // ONNX GatherND (batch_dims 0) is TF's GatherNd; both operands in file order. Result rank:
@@ -608,7 +634,8 @@ function batchNorm(c: Ctx): Val[] {
   const { e } = c;
   const x = arg(c, 0, "input");
   const params = c.ins.slice(1, 5).map((v) => (v.constShape ? e.claim(v, [v.constShape.reduce((a, b) => a * b, 1)]) : e.toLast(v)));
-  return [emit(c, "BatchNormalization", [image(c, x), ...params], { epsilon: c.a.float("epsilon", 1e-3) }, 4, !nchw(c))];
+  const out = emit(c, "BatchNormalization", [image(c, x), ...params], { epsilon: c.a.float("epsilon", 1e-3) }, 4, !nchw(c));
+  return [nchw(c) ? out : sized(out, lastDim(x))];
 }
 
 function pad(c: Ctx, mode: string): Val[] | undefined {
@@ -620,7 +647,9 @@ function pad(c: Ctx, mode: string): Val[] | undefined {
   const inputs = [e.toFirst(xv), e.ints(`${c.n.name}/pads`, padsOf({ ...xv, first: xv.rank !== undefined && xv.rank >= 3 }, p))];
   if (c.ins[2]) inputs.push(e.toLast(c.ins[2]));
   const rank = p.length / 2;
-  return [emit(c, "Pad", inputs, { mode }, rank, rank >= 3)];
+  const ch = lastDim(x);
+  const padded = ch === undefined || rank === 0 ? undefined : ch + p[2 * rank - 2] + p[2 * rank - 1];
+  return [sized(emit(c, "Pad", inputs, { mode }, rank, rank >= 3), padded)];
 }
 
 function resize(c: Ctx, mode: string): Val[] {
@@ -632,7 +661,7 @@ function resize(c: Ctx, mode: string): Val[] {
   const ctm = align ? "align_corners" : half ? (mode === "linear" ? "half_pixel" : "tf_half_pixel_for_nn") : "asymmetric";
   const attrs: Record<string, AttrValue> = { mode, coordinate_transformation_mode: ctm, axes: [2, 3] };
   if (mode === "nearest") attrs.nearest_mode = align ? "round_prefer_ceil" : "floor";
-  return [emit(c, "Resize", [e.toFirst(x, 4), "", "", e.toLast(size)], attrs, 4, true)];
+  return [sized(emit(c, "Resize", [e.toFirst(x, 4), "", "", e.toLast(size)], attrs, 4, true), lastDim(x))];
 }
 
 function split(c: Ctx, x: Val, axis: number, num: number, extra: string[]): Val[] {

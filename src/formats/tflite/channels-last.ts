@@ -30,6 +30,16 @@ export interface Val {
   values?: number[];
   /** Length of a 1-d vector when known (shape arithmetic: Shape, Pack, ConcatV2). */
   len?: number;
+  /**
+   * Size of the file's last axis (the channels of an NHWC tensor) when the reader can tell:
+   * a TF Conv2D's group is input channels ÷ the filter's in-channels, and the IR needs it.
+   */
+  channels?: number;
+}
+
+/** Size of the file's last axis: tracked channels, or a stored constant's last dim. */
+export function lastDim(v: Val): number | undefined {
+  return v.channels ?? v.constShape?.at(-1);
 }
 
 /** ir axis i = file axis perm[i]: [0, r−1, 1, …, r−2] for rank ≥ 3, identity below. */
@@ -72,7 +82,8 @@ export class ChannelsLastGraph {
     const first = rank !== undefined && rank >= 3;
     this.used.add(name);
     this.graph.tensors.set(name, { name, dtype, ...(shape ? { shape: first ? nhwcToNchw(shape) : [...shape] } : {}) });
-    return { name, rank, first };
+    const c = shape?.at(-1);
+    return { name, rank, first, ...(typeof c === "number" && c >= 0 ? { channels: c } : {}) };
   }
 
   /** Declares a stored constant; its IR shape is fixed by the first consumer that claims it. */
