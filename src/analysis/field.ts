@@ -1,3 +1,4 @@
+import { ConvscopeError } from "../core/errors.js";
 import { floorDiv, frac, fracJson, gcd, mod } from "../core/fraction.js";
 import type { AxisFieldJson, FieldJson, FieldRegion } from "../core/report.js";
 import type { Shape } from "../core/shape.js";
@@ -64,17 +65,21 @@ export function compose(f: Periodic, r: Resample): Periodic {
   const lo: number[] = [];
   const hi: number[] = [];
   for (let o = 0; o < period; o++) {
-    let a = floorDiv(r.num * o + r.lo, r.den);
-    let b = floorDiv(r.num * o + r.hi, r.den);
-    if (b < a) [a, b] = [b, a];
+    // An empty window (a transposed conv's holes when stride > kernel) reads nothing: the
+    // phase stays empty (lo = +∞, hi = −∞) and merges and later windows skip it.
+    const a = floorDiv(r.num * o + r.lo, r.den);
+    const b = floorDiv(r.num * o + r.hi, r.den);
     let l = Number.POSITIVE_INFINITY;
     let h = Number.NEGATIVE_INFINITY;
-    // Unit u + period sees exactly `shift` pixels further than u, so the lowest start lies
-    // among the first `period` units of the range and the highest end among the last.
-    const scan = Math.min(b - a + 1, f.period);
-    for (let i = 0; i < scan; i++) {
-      const [x] = unitInterval(f, a + i);
-      const [, y] = unitInterval(f, b - i);
+    // The window reads a, a + step, … ≤ b. Unit u + period sees exactly `shift` pixels further
+    // than u, so the lowest start lies among the first `period` units read and the highest
+    // end among the last.
+    const step = r.step ?? 1;
+    const count = b < a ? 0 : Math.floor((b - a) / step) + 1;
+    const last = a + (count - 1) * step;
+    for (let i = 0; i < Math.min(count, f.period); i++) {
+      const [x] = unitInterval(f, a + i * step);
+      const [, y] = unitInterval(f, last - i * step);
       if (x < l) l = x;
       if (y > h) h = y;
     }
@@ -131,8 +136,8 @@ export function mergeAxis(fs: Periodic[]): { field: Periodic; aligned: boolean }
   const lo: number[] = [];
   const hi: number[] = [];
   for (let p = 0; p < period; p++) {
-    const centre = ex[0].lo[p] + ex[0].hi[p];
-    if (ex.some((f) => f.lo[p] + f.hi[p] !== centre)) aligned = false;
+    const centres = ex.filter((f) => f.lo[p] <= f.hi[p]).map((f) => f.lo[p] + f.hi[p]);
+    if (centres.some((c) => c !== centres[0])) aligned = false;
     lo.push(Math.min(...ex.map((f) => f.lo[p])));
     hi.push(Math.max(...ex.map((f) => f.hi[p])));
   }
@@ -170,20 +175,42 @@ export function receptiveFields(inputs: string[], layers: LayerState[], shapes: 
       // is at least the merge of its inputs and is flagged as passing an unknown op.
       out = { ...pointwise(ins, inShapes, outShape, node.name, warnings), unknown: true };
     } else {
-      const field: Field = layer.rule.field ? layer.rule.field(ctx) : { kind: "pointwise" };
-      out = apply(field, ins, inShapes, outShape, node.name, warnings);
+      // Inputs read for their values (shapes, pads, scales) are not data paths.
+      const value = new Set(layer.rule.valueInputs ?? []);
+      const data = ins.map((f, i) => (value.has(i) ? undefined : f));
+      const field = geometry(layer, warnings);
+      out = field
+        ? apply(field, data, inShapes, outShape, node.name, warnings)
+        : { ...pointwise(data, inShapes, outShape, node.name, warnings), unknown: true };
     }
     if (!outShape || out.axes.length !== outShape.length) {
       // The output's axes could not be followed: its units depend on the whole input.
       out = { axes: (outShape ?? []).map(() => null), global: true, aligned: out.aligned, unknown: out.unknown };
     }
-    if (out.local && !out.axes.some((a) => a !== null)) out = { ...out, local: undefined, global: true };
+    if (!out.axes.some((a) => a !== null)) {
+      // No image axis left: a tensor that mixed positions is global; one that dropped them
+      // without mixing (Shape, Size) depends on no position and has no field at all.
+      if (!out.global && !out.unknown) continue;
+      out = { ...out, local: undefined, global: true };
+    }
     for (const o of node.outputs) if (o !== "") fields.set(o, out);
   }
   return { fields, warnings };
 }
 
 type Shapes = (Shape | undefined)[];
+
+/** The rule's geometry, or undefined (with a warning) when it cannot be known — SAME padding on an unbound size. */
+function geometry(layer: LayerState, warnings: string[]): Field | undefined {
+  if (!layer.rule?.field) return { kind: "pointwise" };
+  try {
+    return layer.rule.field(layer.ctx);
+  } catch (e) {
+    if (!(e instanceof ConvscopeError)) throw e;
+    warnings.push(`receptive field: '${layer.node.name}': ${e.message}`);
+    return undefined;
+  }
+}
 
 function apply(
   field: Field,
@@ -202,7 +229,7 @@ function apply(
       return resample(
         field.kernel.map((k, i) => {
           const keff = field.dilation[i] * (k - 1) + 1;
-          return { num: field.stride[i], den: 1, lo: -field.padBegin[i], hi: -field.padBegin[i] + keff - 1 };
+          return { num: field.stride[i], den: 1, lo: -field.padBegin[i], hi: -field.padBegin[i] + keff - 1, step: field.dilation[i] };
         }),
         ins,
         outShape,
@@ -292,7 +319,7 @@ function pointwise(
 
 /**
  * Axes moved, removed or mixed (Transpose, Reshape, Flatten, reductions, MatMul on
- * features). Mixing or removing an image axis that still has extent ends the local path;
+ * features). Mixing an image axis that still has extent ends the local path;
  * another input derived from the image (attention's second operand) adds global context.
  */
 function reaxis(
@@ -309,9 +336,11 @@ function reaxis(
   x.axes.forEach((a, i) => {
     if (a === null) return;
     const to = map[i];
-    if (mixed.includes(i) || to === null || to === undefined) {
+    // Mixed: positions along the axis are combined. Removed without mixing: the output no
+    // longer depends on positions along it at all (Shape, Size, a squeezed size-1 axis).
+    if (mixed.includes(i)) {
       if (inShapes[0]?.[i] !== 1) mixesImage = true;
-    } else axes[to] = a;
+    } else if (to !== null && to !== undefined) axes[to] = a;
   });
   const global = x.global || mixesImage || ins.slice(1).some((f) => f !== undefined);
   return { axes, local: mixesImage ? undefined : x.local, global, ...flags(ins) };
@@ -331,19 +360,28 @@ export function fieldJson(f: TensorField): FieldJson {
 
 function axesJson(local: Periodic[]): AxisFieldJson {
   const stride = local.map((p) => frac(p.shift, p.period));
-  // Phase φ starts at φ·S + lo[φ] − … : padding P_φ = φ·S − lo[φ].
-  const pad = (p: Periodic, phase: number) => fracJson(frac(phase * p.shift - p.lo[phase] * p.period, p.period));
+  // Unit u = q·period + φ starts at q·shift + lo[φ] = u·S − P_φ, so P_φ = φ·S − lo[φ].
+  // An empty phase (it reads no pixel) has size 0 and padding null.
+  const size = (p: Periodic, phase: number) => Math.max(0, p.hi[phase] - p.lo[phase] + 1);
+  const pad = (p: Periodic, phase: number) =>
+    size(p, phase) === 0 ? null : fracJson(frac(phase * p.shift - p.lo[phase] * p.period, p.period));
   const json: AxisFieldJson = {
-    size: local.map((p) => Math.max(...p.lo.map((l, i) => p.hi[i] - l + 1))),
+    size: local.map((p) => Math.max(...p.lo.map((_, i) => size(p, i)))),
     stride: stride.map(fracJson),
-    padding: local.map((p) => pad(p, 0)),
+    // Phase 0's padding; when phase 0 reads nothing, the first phase that reads something.
+    padding: local.map(
+      (p) =>
+        pad(
+          p,
+          Math.max(
+            0,
+            p.lo.findIndex((_, i) => size(p, i) > 0),
+          ),
+        ) ?? 0,
+    ),
   };
   if (local.some((p) => p.period > 1)) {
-    json.phases = local.map((p) => ({
-      period: p.period,
-      size: p.lo.map((l, i) => p.hi[i] - l + 1),
-      padding: p.lo.map((_, i) => pad(p, i)),
-    }));
+    json.phases = local.map((p) => ({ period: p.period, size: p.lo.map((_, i) => size(p, i)), padding: p.lo.map((_, i) => pad(p, i)) }));
   }
   return json;
 }
@@ -372,7 +410,7 @@ export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Sha
     let last = -1;
     for (let u = 0; u < count; u++) {
       const [l, h] = unitInterval(p, u);
-      if (l >= 0 && h <= n - 1) {
+      if (l <= h && l >= 0 && h <= n - 1) {
         if (first < 0) first = u;
         last = u;
       }

@@ -42,13 +42,14 @@ function imageSize(r: Report): number[] {
   return s as number[];
 }
 
-/** Unit u's first and last pixel along axis a: u·S − P_φ … + r_φ − 1 with φ = u mod period. */
+/** Unit u's first and last pixel along axis a: u·S − P_φ … + r_φ − 1 with φ = u mod period ([+∞, −∞] when it sees none). */
 export function unitSpan(f: AxisFieldJson, a: number, u: number): [number, number] {
   const ph = f.phases?.[a];
   const phase = ph ? ((u % ph.period) + ph.period) % ph.period : 0;
   const s: Frac = parseFrac(f.stride[a]);
-  const p: Frac = parseFrac(ph ? ph.padding[phase] : f.padding[a]);
   const size = ph ? ph.size[phase] : f.size[a];
+  if (size === 0) return [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]; // this unit reads no pixel
+  const p: Frac = parseFrac((ph ? ph.padding[phase] : f.padding[a]) as number | string);
   const start = frac(u * s.num * p.den - p.num * s.den, s.den * p.den);
   if (start.den !== 1) throw new Error(`non-integer start ${start.num}/${start.den}`);
   return [start.num, start.num + size - 1];

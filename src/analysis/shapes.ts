@@ -44,6 +44,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
       throw new ConvscopeError(`--input names '${name}', but the model's inputs are ${g.inputs.map((i) => `'${i}'`).join(", ")}`);
     }
   }
+  const bound = new Map<string, number>();
   for (const name of g.inputs) {
     const t = tensors.get(name) ?? { name, dtype: "float32" as const, constant: false };
     let shape: Shape | undefined = bind.inputs?.[name] ?? t.shape;
@@ -59,8 +60,14 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
         }
       }
     }
+    // A symbol bound here (N → 1) is bound wherever the file declares it (value_info, Keras 3 shapes).
+    t.shape?.forEach((d, i) => {
+      if (typeof d === "string" && typeof shape?.[i] === "number") bound.set(d, shape[i] as number);
+    });
     tensors.set(name, { ...t, shape, constant: false });
   }
+  const declared = (tensor: string): Shape | undefined =>
+    g.tensors.get(tensor)?.shape?.map((d) => (typeof d === "string" ? (bound.get(d) ?? d) : d));
 
   const symbols = new Set<string>();
   const layers: LayerState[] = [];
@@ -69,13 +76,11 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
     const rule = ruleFor(node.op);
     const inputs = node.inputs.map((n) => (n === "" ? undefined : tensors.get(n)));
     const ctx: RuleContext = { node, inputs, outputs: [], attrs: new Attrs(node), opset };
-    const folded = inputs.length > 0 && inputs.every((t) => t === undefined || t.constant);
+    // Outputs of a node whose inputs are all constants are constants (a Constant node has none).
+    const folded = (inputs.length > 0 || node.op === "Constant") && inputs.every((t) => t === undefined || t.constant);
     if (!rule) {
       // Unknown op: its outputs keep whatever shape the file declares, and nothing is guessed.
-      ctx.outputs = node.outputs.map((o) => {
-        const t = g.tensors.get(o);
-        return { dtype: t?.dtype ?? "unknown", shape: t?.shape };
-      });
+      ctx.outputs = node.outputs.map((o) => ({ dtype: g.tensors.get(o)?.dtype ?? "unknown", shape: declared(o) }));
     } else {
       ctx.outputs = rule.infer(ctx);
       if (ctx.outputs.length < node.outputs.filter((o) => o !== "").length) {
@@ -88,7 +93,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
       if (name === "") return;
       const out = ctx.outputs[i];
       // A shape the rule could not infer may still be declared in the file (value_info).
-      const shape = out.shape ?? g.tensors.get(name)?.shape;
+      const shape = out.shape ?? declared(name);
       if (shape) checkDims(node, name, shape);
       out.shape = shape;
       for (const d of shape ?? []) if (typeof d === "string") symbols.add(d);

@@ -101,10 +101,11 @@ function run(argv: string[], out: (s: string) => void): number {
     };
   }
   if (v.explain !== undefined) {
-    out(explainLayer(load(positionals[0]), v.explain, opts));
+    const layer = v.explain;
+    out(withModel(positionals[0], (g) => explainLayer(g, layer, opts)));
     return 0;
   }
-  const report = analyze(load(positionals[0]), opts);
+  const report = withModel(positionals[0], (g) => analyze(g, opts));
   const query = rfQuery(report, v);
   if (query !== undefined) out(format === "json" ? `${JSON.stringify(query.result, null, 2)}\n` : query.text);
   else out(v["rf-table"] ? renderRfTable(report) : render(report));
@@ -138,17 +139,20 @@ function parse(argv: string[]) {
   });
 }
 
-/** A zoo model or a file, read by content. */
-export function load(model: string): Graph {
+/**
+ * Runs `use` on a zoo model or a file read by content. The file stays open until `use`
+ * returns: analysis may still decode small constants (reshape targets) from it lazily.
+ */
+export function withModel<R>(model: string, use: (g: Graph) => R): R {
   if (model.startsWith("zoo:")) {
     const name = model.slice(4);
     const z = ZOO[name];
     if (!z) throw new ConvscopeError(`no zoo model '${name}' (known: ${Object.keys(ZOO).join(", ")})`);
-    return z.build();
+    return use(z.build());
   }
   const src = fileSource(model);
   try {
-    return readModel(src);
+    return use(readModel(src));
   } finally {
     src.close();
   }

@@ -71,12 +71,16 @@ export type Field =
   | { kind: "axes"; map: (number | null)[]; mixed: number[] }
   | { kind: "global" };
 
-/** One axis of a rational window: output o reads inputs floor((num·o + lo)/den) … floor((num·o + hi)/den). */
+/**
+ * One axis of a rational window: output o reads inputs floor((num·o + lo)/den) …
+ * floor((num·o + hi)/den), every `step`-th one from the first (a dilated window; default 1).
+ */
 export interface Resample {
   num: number;
   den: number;
   lo: number;
   hi: number;
+  step?: number;
 }
 
 export interface RuleContext {

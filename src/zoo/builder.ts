@@ -63,6 +63,12 @@ export class NetBuilder {
     return { name, shape };
   }
 
+  /** A constant with known values (scales, pads, shapes read by a rule, never counted as a weight). */
+  constant(name: string, values: readonly number[], shape: Shape = [values.length], dtype: DType = "float32"): T {
+    this.tensor({ name, dtype, shape, value: values });
+    return { name, shape };
+  }
+
   /** Adds any canonical op. `weights` are created as stored parameters with the given shapes. */
   node(
     op: string,

@@ -5,7 +5,8 @@ import { unitSpan } from "../../src/analysis/rf-query.js";
 import { NetBuilder, type T } from "../../src/zoo/builder.js";
 
 // A brute-force oracle for the receptive-field engine: random small DAGs of convs, pools,
-// padding, dilation, adds and concats in 1, 2 and 3 dimensions. For every unit of every
+// padding, dilation, adds, concats and up-sampling (nearest and linear Resize, transposed
+// convolution) in 1, 2 and 3 dimensions. For every unit of every
 // tensor it propagates the set of input indices the unit depends on — by each op's own
 // index arithmetic, written here independently of the engine — and requires the engine's
 // r, S, P to give exactly the same first and last index. Tensors are treated as unbounded
@@ -48,12 +49,16 @@ function generate(seed: number) {
     const pb: number[] = [];
     const pe: number[] = [];
     for (let a = 0; a < dims; a++) {
-      const kk = int(1, 4);
+      let kk = int(1, 4);
       const dd = kind === "Conv" ? int(1, 2) : 1;
+      const n = t.shape[2 + a] as number;
+      let total = keepSize ? 0 : int(0, 2);
+      // The window must fit the padded input.
+      while (kk > 1 && dd * (kk - 1) + 1 > n + total) kk--;
       const keff = dd * (kk - 1) + 1;
       // keepSize: total padding keff − 1 so the output is ceil(n / s) on both branches of a merge.
-      const total = keepSize ? keff - 1 : int(0, 2);
-      const begin = keepSize ? int(0, total) : int(0, total);
+      if (keepSize) total = keff - 1;
+      const begin = int(0, total);
       k.push(kk);
       d.push(dd);
       pb.push(begin);
@@ -73,6 +78,56 @@ function generate(seed: number) {
     });
     return y;
   }
+  // Up-sampling: nearest (asymmetric floor, or half-pixel rounding), linear (half-pixel) or a
+  // transposed convolution, each with its own index rule.
+  function upsample(t: T): T {
+    const name = `up${n++}`;
+    const f = int(2, 3);
+    const kind = int(0, 3);
+    if (kind === 3) {
+      const k = Array.from({ length: dims }, () => int(1, 4));
+      const s = Array.from({ length: dims }, () => int(1, 3));
+      const pb = k.map((kk) => int(0, kk - 1));
+      const pe = k.map((kk) => int(0, kk - 1));
+      const y = b.node(
+        "ConvTranspose",
+        name,
+        [t],
+        { kernel_shape: k, strides: s, pads: [...pb, ...pe] },
+        { weight: [t.shape[1], t.shape[1], ...k] },
+      );
+      ops.push({
+        out: y.name,
+        ins: [t.name],
+        maps: k.map((kk, a) => (o: number) => {
+          const from: number[] = [];
+          for (let j = 0; j < kk; j++) if ((o + pb[a] - j) % s[a] === 0) from.push((o + pb[a] - j) / s[a]);
+          return from;
+        }),
+      });
+      return y;
+    }
+    const scales = b.constant(`${name}.scales`, [1, 1, ...Array(dims).fill(f)]);
+    const attrs: Record<string, string> =
+      kind === 0
+        ? { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" }
+        : kind === 1
+          ? { mode: "nearest", coordinate_transformation_mode: "half_pixel", nearest_mode: "round_prefer_floor" }
+          : { mode: "linear", coordinate_transformation_mode: "half_pixel" };
+    const [y] = b.add({ name, op: "Resize", inputs: [t.name, "", scales.name], outputs: [name], attrs });
+    // Source coordinate x = (2o + 1 − f)/(2f) for half-pixel modes.
+    const map: IndexMap =
+      kind === 0
+        ? (o) => [Math.floor(o / f)]
+        : kind === 1
+          ? (o) => [Math.ceil((2 * o + 1 - 2 * f) / (2 * f)) + 0]
+          : (o) => {
+              const x = Math.floor((2 * o + 1 - f) / (2 * f));
+              return [x, x + 1];
+            };
+    ops.push({ out: y.name, ins: [t.name], maps: Array.from({ length: dims }, () => map) });
+    return y;
+  }
   const kinds = ["Conv", "Conv", "MaxPool", "AveragePool"] as const;
   const strides = () => Array.from({ length: dims }, () => int(1, 2));
 
@@ -80,7 +135,9 @@ function generate(seed: number) {
   const steps = int(2, 5);
   for (let i = 0; i < steps; i++) {
     const r = rand();
-    if (r < 0.45) {
+    if (r > 0.8 && (cur.shape[2] as number) <= 30) {
+      cur = upsample(cur);
+    } else if (r < 0.45) {
       cur = windowOp(cur, kinds[int(0, 3)], strides(), false);
     } else {
       // Two branches with the same stride and size-keeping padding, merged by Add or Concat.
@@ -124,8 +181,9 @@ function oracle(ops: Op[], dims: number) {
   return { span, dims };
 }
 
-test("receptive fields match a brute-force index propagation on 300 random DAGs (1-D, 2-D, 3-D)", () => {
+test("receptive fields match a brute-force index propagation on 300 random DAGs (1-D, 2-D, 3-D, up-sampling)", () => {
   let tensorsChecked = 0;
+  let phased = 0;
   let unitsChecked = 0;
   let misaligned = 0;
   for (let seed = 1; seed <= 300; seed++) {
@@ -138,6 +196,7 @@ test("receptive fields match a brute-force index propagation on 300 random DAGs 
       const shape = r.tensors[op.out].shape as number[];
       tensorsChecked++;
       if (!rf.aligned) misaligned++;
+      if (rf.phases) phased++;
       for (let a = 0; a < dims; a++) {
         // Misaligned fields are reported for unit 0 (the union of what it sees).
         const units = rf.aligned ? shape[a + 2] : 1;
@@ -148,12 +207,20 @@ test("receptive fields match a brute-force index propagation on 300 random DAGs 
         }
         if (rf.aligned) {
           const [l, h] = o.span(op.out, a, 0);
-          assert.equal(rf.size[a], h - l + 1, `seed ${seed}: ${op.out} axis ${a} r`);
+          // The summary size is the largest phase's; unit 0 is phase 0.
+          // A unit that reads no pixel (a transposed conv's holes) has size 0.
+          assert.equal(
+            rf.phases ? rf.phases[a].size[0] : rf.size[a],
+            Number.isFinite(l) ? h - l + 1 : 0,
+            `seed ${seed}: ${op.out} axis ${a} r`,
+          );
         }
       }
     }
   }
   // The generator must really exercise merges that do not line up.
   assert.ok(misaligned > 10, `only ${misaligned} misaligned merges`);
+  // … and up-sampling with fields that differ by phase.
+  assert.ok(phased > 20, `only ${phased} tensors with per-phase fields`);
   assert.ok(unitsChecked > 10_000, `${tensorsChecked} tensors, ${unitsChecked} units`);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -146,4 +146,15 @@ test("the installed command: exit status and stderr of a real process, no stack 
   const ok = spawnSync(tsx, [mainTs, "zoo:resnet18", "--json"], { encoding: "utf8" });
   assert.equal(ok.status, 0);
   assert.equal(JSON.parse(ok.stdout).totals.macs, 1814073344);
+});
+
+test("ONNX files whose reshape targets are decoded during analysis (the file stays open until then)", () => {
+  const ref = JSON.parse(readFileSync(new URL("../../../shared/fixtures/onnx/reference.json", import.meta.url), "utf8"));
+  for (const name of ["shufflenet_v2_x1_0", "densenet121"]) {
+    const { code, out, err } = cli(fileURLToPath(new URL(`../../../shared/fixtures/onnx/${ref[name].file}`, import.meta.url)), "--json");
+    assert.equal(code, 0, err);
+    const r = JSON.parse(out);
+    assert.equal(r.totals.params, ref[name].params);
+    assert.equal(r.totals.macs, ref[name].macs);
+  }
 });
