@@ -68,6 +68,29 @@ export const gatherElements: OpRule = {
   },
 };
 
+/**
+ * GatherND: indices [..., m] address the first m axes (after batch_dims b) of data; the
+ * output is indices.shape[:-1] + data.shape[b + m:]. Which positions are read is data, so
+ * every output may come from anywhere: global. A copy: no cost.
+ */
+export const gatherND: OpRule = {
+  types: ["GatherND"],
+  family: "shape",
+  infer(ctx) {
+    const data = inputShape(ctx, 0);
+    const idx = inputShape(ctx, 1);
+    const dtype = dtypeOf(ctx);
+    if (!data || !idx) return [{ dtype }];
+    const b = ctx.attrs.int("batch_dims", 0);
+    const m = idx[idx.length - 1];
+    if (idx.length === 0) layerError(ctx, "indices must have rank ≥ 1");
+    if (typeof m !== "number") return [{ dtype }];
+    if (b < 0 || b + m > data.length) layerError(ctx, `indices address ${m} axes after batch_dims ${b}, data has rank ${data.length}`);
+    return [{ dtype, shape: [...idx.slice(0, -1), ...data.slice(b + m)] }];
+  },
+  field: () => ({ kind: "global" }),
+};
+
 /** One sliced axis: normalized start, step and element count (a symbolic count when the dim is). */
 interface SliceAxis {
   axis: number;

@@ -1,7 +1,7 @@
 import { conv, convTranspose } from "./conv.js";
 import { binary, clip, free, softmax, unary, where } from "./elementwise.js";
 import { constant, constantOfShape, expand, range, shape, size, tile } from "./generate.js";
-import { gather, gatherElements, slice, topK } from "./index-ops.js";
+import { gather, gatherElements, gatherND, slice, topK } from "./index-ops.js";
 import { einsum, gemm, matmul } from "./linear.js";
 import { batchNorm, lpNorm, lrn, statNorm } from "./norm.js";
 import { globalPool, pool } from "./pool.js";
@@ -55,6 +55,7 @@ export const RULES: readonly OpRule[] = [
   // index-ops.ts
   gather,
   gatherElements,
+  gatherND,
   slice,
   topK,
   // generate.ts

@@ -29,6 +29,15 @@ test("GatherElements takes the indices' shape", () => {
   assert.deepEqual(r.field, { kind: "axes", map: [0, 1], mixed: [1] });
 });
 
+test("GatherND: indices[:-1] + data[batch_dims + m:]; positions come from data, so global", () => {
+  // data 2×3×4×5, indices 6×2 address axes 0–1: output 6 + [4, 5]
+  assert.deepEqual(shapeOf("GatherND", [{ shape: [2, 3, 4, 5] }, { shape: [6, 2], dtype: "int64" }], {}), [6, 4, 5]);
+  // batch_dims 1: indices 2×7×1 address axis 1 within each batch → 2×7 + [4, 5]
+  assert.deepEqual(shapeOf("GatherND", [{ shape: [2, 3, 4, 5] }, { shape: [2, 7, 1], dtype: "int64" }], { batch_dims: 1 }), [2, 7, 4, 5]);
+  assert.deepEqual(run("GatherND", [{ shape: [2, 3] }, { shape: [4, 2], dtype: "int64" }], {}).field, { kind: "global" });
+  assertLayerError(() => run("GatherND", [{ shape: [2, 3] }, { shape: [4, 3], dtype: "int64" }], {}), /address 3 axes/);
+});
+
 test("Slice (opset 10+ inputs): negative and huge bounds clamp, steps, values", () => {
   const x = { shape: [1, 3, 20, 10] };
   // H: starts 2, ends −2 → 2 … 18 step 3: ⌈16/3⌉ = 6; W: 0 … INT64_MAX step 2: ⌈10/2⌉ = 5
