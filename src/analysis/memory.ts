@@ -1,4 +1,5 @@
 import { add } from "../core/shape.js";
+import { MinHeap } from "./order.js";
 import type { LayerState } from "./shapes.js";
 
 export interface PeakMemory {
@@ -127,7 +128,7 @@ export function minMemoryOrder(layers: LayerState[], outputs: string[], sizes: T
   };
 
   const order: LayerState[] = layers.filter((l) => l.folded);
-  const ready = new IndexHeap();
+  const ready = new MinHeap();
   indegree.forEach((d, i) => {
     if (d === 0 && !layers[i].folded) ready.push(i);
   });
@@ -170,43 +171,4 @@ export function memoryFigures(inputs: string[], outputs: string[], layers: Layer
   const greedy = order ? peakMemory(inputs, outputs, order, sizes) : file;
   const better = greedy.peak !== null && file.peak !== null && greedy.peak < file.peak;
   return { file, fileWithoutInput, minOrder: better ? greedy : file };
-}
-
-/** A binary min-heap of indices (ready layers by their position in the file). */
-class IndexHeap {
-  private a: number[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  push(x: number): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p] <= a[i]) break;
-      [a[p], a[i]] = [a[i], a[p]];
-      i = p;
-    }
-  }
-  pop(): number {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop() as number;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l] < a[m]) m = l;
-        if (r < a.length && a[r] < a[m]) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
 }

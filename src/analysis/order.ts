@@ -57,8 +57,8 @@ export function topoOrder(g: Graph): Node[] {
   return order;
 }
 
-/** A binary min-heap of indices: keeps the walk O(n log n) on 100,000-node graphs. */
-class MinHeap {
+/** A binary min-heap of indices (ready layers by file position): keeps walks O(n log n) on 100,000-node graphs. */
+export class MinHeap {
   private a: number[] = [];
   get size(): number {
     return this.a.length;
