@@ -52,6 +52,7 @@ const pads = (p: Pair | [number, number, number, number] = 0): number[] => {
  */
 export class NetBuilder {
   private readonly g: Graph;
+  private readonly names = new Set<string>();
 
   constructor(name: string) {
     this.g = { name, format: "builder", inputs: [], outputs: [], nodes: [], tensors: new Map(), notes: [] };
@@ -90,7 +91,7 @@ export class NetBuilder {
 
   /** Adds a prepared node and infers its outputs. */
   add(node: Node): T[] {
-    if (this.g.nodes.some((n) => n.name === node.name)) throw new ConvscopeError(`duplicate layer name`, { layer: node.name });
+    if (this.names.has(node.name)) throw new ConvscopeError(`duplicate layer name`, { layer: node.name });
     const rule = ruleFor(node.op);
     if (!rule) throw new ConvscopeError(`unknown op '${node.op}'`, { layer: node.name });
     const inputs = node.inputs.map((n) => {
@@ -102,6 +103,7 @@ export class NetBuilder {
     const ctx = { node, inputs, outputs: [], attrs: new Attrs(node), opset: 13 };
     const outs = rule.infer(ctx);
     this.g.nodes.push(node);
+    this.names.add(node.name);
     return node.outputs.map((name, i) => {
       const shape = outs[i].shape;
       if (!shape) throw new ConvscopeError(`output shape could not be inferred`, { layer: node.name });
