@@ -83,11 +83,13 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
     store(t, `byte ${s.at}`);
   }
 
-  const names = new Set(raw.nodes.map((n) => n.name).filter((n) => n !== ""));
+  // Every name in the file, gathered only when one must be made up (exporters usually name every node).
+  let names: Set<string> | undefined;
   const taken = new Set<string>();
   const counters = new Map<string, number>();
   const uniqueName = (n: RawNode): string => {
     if (n.name !== "" && !taken.has(n.name)) return n.name;
+    names ??= new Set(raw.nodes.map((x) => x.name));
     let k = counters.get(n.opType) ?? 0;
     let name: string;
     do name = `${n.opType}_${k++}`;

@@ -219,116 +219,83 @@ function parseNode(m: Msg, depth: number): RawNode {
 function parseAttr(m: Msg, depth: number): RawAttr {
   let name = "";
   let type = 0;
-  let f: number | undefined;
-  let i: number | undefined;
-  let s: string | undefined;
-  let t: TensorRef | undefined;
-  let g: RawGraph | undefined;
-  let sparse: SparseRef | undefined;
-  const floats: number[] = [];
-  const ints: number[] = [];
-  const strings: string[] = [];
-  const tensors: TensorRef[] = [];
-  const graphs: RawGraph[] = [];
+  // The value as its fields arrive, and the type those fields say (only one is set in a valid file).
+  let value: RawAttrValue | undefined;
+  let given = 0;
+  /** The list of type `code` to append to (a new one when the fields switch type). */
+  const list = <T>(code: number): T[] => {
+    if (given !== code) {
+      given = code;
+      value = [];
+    }
+    return value as T[];
+  };
   while (m.next()) {
     switch (m.field) {
       case 1:
         name = m.name("name");
         break;
       case 2:
-        f = m.float32("f");
+        given = ATTR.FLOAT;
+        value = m.float32("f");
         break;
       case 3:
-        i = m.int("i");
+        given = ATTR.INT;
+        value = m.int("i");
         break;
       case 4:
-        s = m.text("s");
+        given = ATTR.STRING;
+        value = m.text("s");
         break;
       case 5:
-        t = parseTensor(m.sub("TensorProto", EXACT));
+        given = ATTR.TENSOR;
+        value = parseTensor(m.sub("TensorProto", EXACT));
         break;
       case 6:
-        g = parseGraph(m.sub("GraphProto", PEEK), depth + 1);
+        given = ATTR.GRAPH;
+        value = parseGraph(m.sub("GraphProto", PEEK), depth + 1);
         break;
       case 7:
-        m.floats("floats", floats);
+        m.floats("floats", list<number>(ATTR.FLOATS));
         break;
       case 8:
-        m.ints("ints", ints);
+        m.ints("ints", list<number>(ATTR.INTS));
         break;
       case 9:
-        strings.push(m.text("strings"));
+        list<string>(ATTR.STRINGS).push(m.text("strings"));
         break;
       case 10:
-        tensors.push(parseTensor(m.sub("TensorProto", EXACT)));
+        list<TensorRef>(ATTR.TENSORS).push(parseTensor(m.sub("TensorProto", EXACT)));
         break;
       case 11:
-        graphs.push(parseGraph(m.sub("GraphProto", PEEK), depth + 1));
+        list<RawGraph>(ATTR.GRAPHS).push(parseGraph(m.sub("GraphProto", PEEK), depth + 1));
         break;
       case 20:
         type = m.int("type");
         break;
       case 22:
-        sparse = parseSparse(m.sub("SparseTensorProto", EXACT));
+        given = ATTR.SPARSE_TENSOR;
+        value = parseSparse(m.sub("SparseTensorProto", EXACT));
         break;
     }
   }
   if (name === "") throw m.error(m.begin, "an attribute has no name");
-  if (type === 0) {
-    // IR < 3 has no `type`: the field that is present says it.
-    type =
-      f !== undefined
-        ? ATTR.FLOAT
-        : i !== undefined
-          ? ATTR.INT
-          : s !== undefined
-            ? ATTR.STRING
-            : t
-              ? ATTR.TENSOR
-              : g
-                ? ATTR.GRAPH
-                : floats.length
-                  ? ATTR.FLOATS
-                  : ints.length
-                    ? ATTR.INTS
-                    : strings.length
-                      ? ATTR.STRINGS
-                      : tensors.length
-                        ? ATTR.TENSORS
-                        : graphs.length
-                          ? ATTR.GRAPHS
-                          : 0;
-  }
-  return { name, type, value: pick() };
-
-  function pick(): RawAttrValue | undefined {
-    switch (type) {
-      case ATTR.FLOAT:
-        return f ?? 0;
-      case ATTR.INT:
-        return i ?? 0;
-      case ATTR.STRING:
-        return s ?? "";
-      case ATTR.TENSOR:
-        return t;
-      case ATTR.GRAPH:
-        return g;
-      case ATTR.FLOATS:
-        return floats;
-      case ATTR.INTS:
-        return ints;
-      case ATTR.STRINGS:
-        return strings;
-      case ATTR.TENSORS:
-        return tensors;
-      case ATTR.GRAPHS:
-        return graphs;
-      case ATTR.SPARSE_TENSOR:
-        return sparse;
-    }
-    return undefined;
-  }
+  // IR < 3 has no `type`: the field present says it. A type whose field is absent has protobuf's default.
+  if (type === 0) type = given;
+  else if (type !== given) value = DEFAULTS[type]?.();
+  return { name, type, value };
 }
+
+const DEFAULTS: Record<number, () => RawAttrValue> = {
+  [ATTR.FLOAT]: () => 0,
+  [ATTR.INT]: () => 0,
+  [ATTR.STRING]: () => "",
+  [ATTR.FLOATS]: () => [],
+  [ATTR.INTS]: () => [],
+  [ATTR.STRINGS]: () => [],
+  [ATTR.TENSORS]: () => [],
+  [ATTR.GRAPHS]: () => [],
+};
 
 /** TensorProto: dims, type, name and where the elements are; the elements themselves are skipped. */
 export function parseTensor(m: Msg): TensorRef {

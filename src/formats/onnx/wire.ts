@@ -20,8 +20,8 @@ export const I32 = 5;
 
 /**
  * How far past a position a read may reach when the bytes are not in the window yet:
- * `EXACT` asks for single bytes (inside a tensor, where the next byte may start a
- * payload); `PEEK` asks for a field header's worth (tag and length), which in any real
+ * `EXACT` asks for the fewest bytes (inside a tensor, where a payload may start soon,
+ * see Msg.fence); `PEEK` asks for a field header's worth (tag and length), which in any real
  * file ends before the first payload byte of the next tensor.
  */
 export const EXACT = 1;
@@ -40,16 +40,25 @@ const TEXT = new TextDecoder("utf-8");
  * U+FFFD, so every message quoting a name stays on one line.
  */
 export function utf8(b: Uint8Array, a = 0, e = b.length, name = false): string {
-  if (e - a <= 64) {
-    let s = "";
-    let i = a;
-    for (; i < e && b[i] < 0x80; i++) s += name && (b[i] < 0x20 || b[i] === 0x7f) ? "\ufffd" : String.fromCharCode(b[i]);
-    if (i === e) return s;
+  let ascii = e - a <= 256;
+  let control = false;
+  if (ascii && !CODES[e - a]) CODES[e - a] = new Array<number>(e - a);
+  const codes = ascii ? CODES[e - a] : [];
+  for (let i = a; ascii && i < e; i++) {
+    const x = b[i];
+    if (x >= 0x80) ascii = false;
+    else if (x < 0x20 || x === 0x7f) control = true;
+    codes[i - a] = x;
   }
-  const s = TEXT.decode(b.subarray(a, e));
+  // One flat string from the codes (appending char by char makes a rope that every later
+  // Map lookup must flatten; the decoder's call costs more than this for short names).
+  const s = ascii ? String.fromCharCode.apply(null, codes) : TEXT.decode(b.subarray(a, e));
   // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
-  return name ? s.replace(/[\u0000-\u001f\u007f]/g, "\ufffd") : s;
+  return name && (control || !ascii) ? s.replace(/[\u0000-\u001f\u007f]/g, "\ufffd") : s;
 }
+
+/** Scratch arrays of char codes for `utf8`, one per length (resizing an array costs more than the decoding). */
+const CODES: number[][] = [];
 
 /**
  * The bytes of the file seen through one window: the last range fetched from the source.
@@ -153,7 +162,7 @@ export class Msg {
         break;
       case LEN: {
         const lenAt = this.pos;
-        const n = this.varint();
+        const n = this.varint(true);
         if (n < 0 || n > this.limit - this.pos) {
           throw this.error(lenAt, `field ${field} claims ${n} bytes, past the end of its message (${this.limit - this.pos} left)`);
         }
@@ -254,15 +263,21 @@ export class Msg {
     this.pos += n;
   }
 
-  private fence(p: number): number {
-    return Math.min(p + this.reach, this.limit);
+  /**
+   * How far a fetch at `p` may reach. EXACT still takes 2 bytes at once — a payload starts
+   * at least a tag and a length byte after any position — except inside a length, whose
+   * last byte may sit right before the payload.
+   */
+  private fence(p: number, length: boolean): number {
+    const reach = this.reach === EXACT ? (length ? 1 : 2) : this.reach;
+    return Math.min(p + reach, this.limit);
   }
 
   /** A varint at the current position, as a signed 64-bit number (exact up to 2^53). */
-  private varint(): number {
+  private varint(length = false): number {
     let p = this.pos;
     if (p >= this.limit) throw this.error(p, "a number runs past the end of its message");
-    let b = this.c.byteAt(p, this.fence(p));
+    let b = this.c.byteAt(p, this.fence(p, length));
     p++;
     if (b < 0x80) {
       this.pos = p;
@@ -275,7 +290,7 @@ export class Msg {
     for (; ; i++) {
       if (p >= this.limit) throw this.error(p, "a number runs past the end of its message");
       if (i >= 10) throw this.error(this.pos, "a number is longer than 10 bytes");
-      b = this.c.byteAt(p, this.fence(p));
+      b = this.c.byteAt(p, this.fence(p, length));
       p++;
       const bits = b & 0x7f;
       if (i < 4) lo |= bits << (7 * i);
