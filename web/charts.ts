@@ -136,14 +136,15 @@ export class Charts {
         );
       });
     }
-    svg.append(
-      s("text", { x: LEFT, y: height - 8, "font-size": 10, fill: "#555" }, `layer 1`),
-      s(
-        "text",
-        { x: W - 10, y: height - 8, "font-size": 10, fill: "#555", "text-anchor": "end" },
-        `layer ${n}${bins < n ? ` (largest per ${per.toFixed(1)} layers)` : ""}`,
-      ),
-    );
+    if (!names)
+      svg.append(
+        s("text", { x: LEFT, y: height - 8, "font-size": 10, fill: "#555" }, `layer 1`),
+        s(
+          "text",
+          { x: W - 10, y: height - 8, "font-size": 10, fill: "#555", "text-anchor": "end" },
+          `layer ${n}${bins < n ? ` (largest per ${per.toFixed(1)} layers)` : ""}`,
+        ),
+      );
     return svg;
   }
 

@@ -229,7 +229,11 @@ export class GraphView {
           "stroke-dasharray": unknown ? "4 3" : undefined,
         }),
         s("text", { x: 8, y: 15, "font-size": 11, "font-weight": 600, fill: "#1b2030" }, clip(b.label)),
-        s("text", { x: 8, y: 29, "font-size": 10, fill: "#4a5468" }, clip(b.ops + (value ? ` · ${compact(value)}` : ""))),
+        s(
+          "text",
+          { x: 8, y: 29, "font-size": 10, fill: "#4a5468" },
+          clip(b.layers.length ? b.ops + (value ? ` · ${compact(value)}` : "") : inputLabel(r, b.label)),
+        ),
       );
       g.addEventListener("click", (e) => {
         e.stopPropagation();
@@ -333,6 +337,11 @@ export class GraphView {
       drag = undefined;
     });
   }
+}
+
+/** A graph input's box text, from the current report (the input shape is a control). */
+function inputLabel(r: Report, name: string): string {
+  return `input ${r.inputs.find((i) => i.name === name)?.shape.join("×") ?? ""}`;
 }
 
 function structureKey(r: Report): string {

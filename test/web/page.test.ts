@@ -3,6 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { crc32, deflateSync } from "node:zlib";
 import type { Page } from "playwright-core";
 import { type AnalyzeOptions, analyze } from "../../src/analysis/index.js";
 import { unitBox } from "../../src/analysis/rf-query.js";
@@ -13,6 +15,30 @@ import { ZOO } from "../../src/zoo/index.js";
 import { attr, graph, model, node, tensor, valueInfo } from "../formats/onnx-writer.js";
 import { FIXTURES, openPage, type Session, SKIP, screenshot } from "./browser.js";
 import { deepSpec } from "./models.js";
+
+/** A w×h PNG of one colour (8-bit RGB, filter 0 on every row), made here so no image is fetched. */
+function solidPng(w: number, h: number, rgb: [number, number, number]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.from([0, ...Array.from({ length: w }, () => rgb).flat()]);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
 
 const tmp = mkdtempSync(join(tmpdir(), "convscope-page-"));
 const ONNX = join(FIXTURES, "onnx");
@@ -48,7 +74,7 @@ async function totals(page: Page) {
     macs: await value(page, "total-macs"),
     value: await value(page, "total-value"),
     peak: await value(page, "peak-memory"),
-    layers: Number((await page.textContent($("layer-filter") + " ~ span"))?.match(/\d[\d,]*/)?.[0].replace(/,/g, "")),
+    layers: Number((await page.textContent(`${$("layer-filter")} ~ span`))?.match(/\d[\d,]*/)?.[0].replace(/,/g, "")),
   };
 }
 const totalsOf = (r: Report) => ({
@@ -138,6 +164,24 @@ describe("the web page in headless Chromium", { skip: SKIP }, () => {
       await andWait(page, () => page.selectOption($(id), v));
   });
 
+  test("a model dropped on the page opens like a chosen one", async () => {
+    const path = fileURLToPath(new URL("../fixtures/spec/tiny-resnet.json", import.meta.url));
+    const dt = await page.evaluateHandle(
+      ({ text, name }) => {
+        const d = new DataTransfer();
+        d.items.add(new File([text], name, { type: "application/json" }));
+        return d;
+      },
+      { text: readFileSync(path, "utf8"), name: "tiny-resnet.json" },
+    );
+    await andWait(page, () => page.dispatchEvent("body", "drop", { dataTransfer: dt }));
+    const r = expected(path);
+    assert.deepEqual(await totals(page), totalsOf(r));
+    // conv1 3·3·3·16 = 432 (no bias) + bn1 2·16 (+ 2·16 running stats) + conv2 3·3·16·16 + 16 = 2,320 + fc 16·10 + 10 = 170.
+    assert.equal(r.totals.params, 432 + 64 + 2320 + 170);
+    assert.equal(await page.textContent($("model-name")), "tiny-resnet");
+  });
+
   test("the table sorts, filters and stays virtual", async () => {
     await andWait(page, () => page.selectOption($("zoo-select"), "resnet50"));
     const r = analyze(ZOO.resnet50.build());
@@ -219,6 +263,29 @@ describe("the web page in headless Chromium", { skip: SKIP }, () => {
     assert.equal(await canvas.getAttribute("data-field"), "-64,-64,130,130");
     assert.match((await page.textContent($("rf-info")))!, /part of it is padding/);
     await screenshot(page, "receptive-field");
+    // Your own picture: a 4×4 solid PNG is stretched over the 227×227 input (what the net would see).
+    await page.uncheck($("rf-show-lattice"));
+    await page.uncheck($("rf-show-valid"));
+    await page.selectOption($("rf-tensor"), "conv1");
+    await page.setInputFiles($("rf-picture"), { name: "red.png", mimeType: "image/png", buffer: solidPng(4, 4, [200, 30, 40]) });
+    const pixel = () =>
+      canvas.evaluate((c: HTMLCanvasElement) => {
+        const [scale, ox, oy] = c.dataset.map!.split(" ").map(Number);
+        // Image pixel (3, 3): far from conv1's middle unit (27, 27), which sees 108…118.
+        const x = Math.round((ox + scale * 3.5) * devicePixelRatio);
+        const y = Math.round((oy + scale * 3.5) * devicePixelRatio);
+        return Array.from(c.getContext("2d")!.getImageData(x, y, 1, 1).data);
+      });
+    let rgba = await pixel();
+    for (let i = 0; i < 20 && rgba[0] !== 200; i++) {
+      await page.waitForTimeout(50);
+      rgba = await pixel();
+    }
+    assert.deepEqual(rgba, [200, 30, 40, 255]);
+    await page.click("text=sample picture");
+    assert.notDeepEqual(await pixel(), [200, 30, 40, 255]);
+    await page.check($("rf-show-lattice"));
+    await page.check($("rf-show-valid"));
   });
 
   test("exports are the library's renderers; charts export as SVG and PNG", async () => {
