@@ -94,7 +94,11 @@ export async function startServer(page: string, port = 8737): Promise<{ url: str
   return {
     url: `http://127.0.0.1:${bound}/`,
     server,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // a browser's keep-alive connection would hold close() open
+      }),
   };
 }
 
