@@ -245,7 +245,7 @@ function parseAttr(m: Msg, depth: number): RawAttr {
         break;
       case 4:
         given = ATTR.STRING;
-        value = m.text("s");
+        value = m.name("s");
         break;
       case 5:
         given = ATTR.TENSOR;
@@ -262,7 +262,7 @@ function parseAttr(m: Msg, depth: number): RawAttr {
         m.ints("ints", list<number>(ATTR.INTS));
         break;
       case 9:
-        list<string>(ATTR.STRINGS).push(m.text("strings"));
+        list<string>(ATTR.STRINGS).push(m.name("strings"));
         break;
       case 10:
         list<TensorRef>(ATTR.TENSORS).push(parseTensor(m.sub("TensorProto", EXACT)));

@@ -35,11 +35,10 @@ export function wireError(at: number, what: string): ConvscopeError {
 const TEXT = new TextDecoder("utf-8");
 
 /**
- * UTF-8 text of b[a, e). Short ASCII (every name in a graph: a 100k-node graph has ~500k)
- * skips the decoder. `name`: control characters, never in a real model's names, become
- * U+FFFD, so every message quoting a name stays on one line.
+ * UTF-8 text of b[a, e), printable: control characters — never in a real model's names
+ * or string attributes — become U+FFFD, so every message quoting the text stays on one line.
  */
-export function utf8(b: Uint8Array, a = 0, e = b.length, name = false): string {
+function utf8(b: Uint8Array, a: number, e: number): string {
   let ascii = e - a <= 256;
   let control = false;
   if (ascii && !CODES[e - a]) CODES[e - a] = new Array<number>(e - a);
@@ -54,7 +53,7 @@ export function utf8(b: Uint8Array, a = 0, e = b.length, name = false): string {
   // Map lookup must flatten; the decoder's call costs more than this for short names).
   const s = ascii ? String.fromCharCode.apply(null, codes) : TEXT.decode(b.subarray(a, e));
   // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
-  return name && (control || !ascii) ? s.replace(/[\u0000-\u001f\u007f]/g, "\ufffd") : s;
+  return control || !ascii ? s.replace(/[\u0000-\u001f\u007f]/g, "\ufffd") : s;
 }
 
 /** Scratch arrays of char codes for `utf8`, one per length (resizing an array costs more than the decoding). */
@@ -91,10 +90,10 @@ export class Cursor {
     this.winStart = a;
   }
 
-  /** Text of bytes [a, b), decoded straight from the window when it holds them. */
-  text(a: number, b: number, name: boolean): string {
-    if (a >= this.winStart && b <= this.winStart + this.win.length) return utf8(this.win, a - this.winStart, b - this.winStart, name);
-    return utf8(this.bytes(a, b), 0, b - a, name);
+  /** Printable text of bytes [a, b) (see `utf8`), decoded straight from the window when it holds them. */
+  text(a: number, b: number): string {
+    if (a >= this.winStart && b <= this.winStart + this.win.length) return utf8(this.win, a - this.winStart, b - this.winStart);
+    return utf8(this.bytes(a, b), 0, b - a);
   }
 
   /** Bytes [a, b): from the window when it holds them, else exactly that range from the source. */
@@ -192,16 +191,14 @@ export class Msg {
     return this.c.bytes(this.start, this.end);
   }
 
-  /** The current field's body as UTF-8 text. */
-  text(what: string): string {
-    this.expect(LEN, what);
-    return this.c.text(this.start, this.end, false);
-  }
-
-  /** The current field as a name (tensor, node, op, attribute): control characters become U+FFFD. */
+  /**
+   * The current field as a name or a word (tensor, node, op, attribute names; string
+   * attributes like `auto_pad`): control characters become U+FFFD, so errors quoting it
+   * stay on one line.
+   */
   name(what: string): string {
     this.expect(LEN, what);
-    return this.c.text(this.start, this.end, true);
+    return this.c.text(this.start, this.end);
   }
 
   /** The current field as an integer (a varint). */
