@@ -408,11 +408,18 @@ export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Sha
     centre.push(fracJson(frac(p.lo[0] + p.hi[0], 2)));
     let first = -1;
     let last = -1;
-    for (let u = 0; u < count; u++) {
-      const [l, h] = unitInterval(p, u);
-      if (l <= h && l >= 0 && h <= n - 1) {
-        if (first < 0) first = u;
-        last = u;
+    if (p.period === 1) {
+      // u·S + lo ≥ 0 and u·S + hi ≤ n − 1, solved for u.
+      first = Math.max(0, Math.ceil(-p.lo[0] / p.shift));
+      last = Math.min(count - 1, Math.floor((n - 1 - p.hi[0]) / p.shift));
+      if (first > last) first = last = -1;
+    } else {
+      for (let u = 0; u < count; u++) {
+        const [l, h] = unitInterval(p, u);
+        if (l <= h && l >= 0 && h <= n - 1) {
+          if (first < 0) first = u;
+          last = u;
+        }
       }
     }
     if (first < 0) valid = false;

@@ -49,10 +49,17 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const batch = typeof firstInput?.[0] === "number" && firstInput.length > 1 ? firstInput[0] : 1;
   const perImage = (n: number | null): number | null => (n === null || n % batch !== 0 ? null : n / batch);
 
+  // Sizes are asked for many times (per layer, three liveness walks, the tensor table): once each.
+  const sizeCache = new Map<string, number | null>();
   const bytesOf = (name: string): number | null => {
-    const t = tensors.get(name);
-    const n = t?.shape ? numel(t.shape) : null;
-    return n === null || !t ? null : byteSize(n, t.dtype);
+    let b = sizeCache.get(name);
+    if (b === undefined) {
+      const t = tensors.get(name);
+      const n = t?.shape ? numel(t.shape) : null;
+      b = n === null || !t ? null : byteSize(n, t.dtype);
+      sizeCache.set(name, b);
+    }
+    return b;
   };
   const { perLayer, totals: paramTotals } = countParams(g, shapes.order);
   const { fields, warnings } = receptiveFields(g.inputs, shapes.order, tensors);
@@ -70,10 +77,18 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       c = null;
       unknownTypes.set(node.op, (unknownTypes.get(node.op) ?? 0) + 1);
     } else if (!layer.folded && rule.cost) c = rule.cost(ctx);
-    const counted = (f: (c: Cost) => number | null) => (c === null ? null : f(c));
-    const macs = counted((x) => x.macs);
-    const flops = counted((x) => countIn(CONVENTIONS[1], x, layer));
-    const seed = counted((x) => x.seed);
+    // Every convention once per layer (the whole tensor, i.e. the batch); reports are per image.
+    const layerConv: Record<string, number | null> = {};
+    const byConvention: Record<string, number | null> = {};
+    for (const cv of CONVENTIONS) {
+      const v = c === null ? null : countIn(cv, c, layer);
+      layerConv[cv.name] = v;
+      byConvention[cv.name] = perImage(v);
+      byConv[cv.name] = acc(byConv[cv.name], v);
+    }
+    const macs = c === null ? null : c.macs;
+    const flops = layerConv.flops;
+    const seed = c === null ? null : c.seed;
     let act: number | null = 0;
     if (!layer.folded) {
       for (const o of node.outputs) {
@@ -86,11 +101,6 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     sum.flops = acc(sum.flops, flops);
     sum.seed = acc(sum.seed, seed);
     sum.act = acc(sum.act, act);
-    const layerConv: Record<string, number | null> = {};
-    for (const cv of CONVENTIONS) {
-      layerConv[cv.name] = counted((x) => countIn(cv, x, layer));
-      byConv[cv.name] = acc(byConv[cv.name], layerConv[cv.name]);
-    }
     const p = perLayer.get(layer);
     layers.push({
       name: node.name,
@@ -106,7 +116,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       flops: perImage(flops),
       seed: perImage(seed),
       value: perImage(layerConv[conv.name]),
-      by_convention: Object.fromEntries(Object.entries(layerConv).map(([k, v]) => [k, perImage(v)])),
+      by_convention: byConvention,
       cost: c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null,
       activation_bytes: perImage(act),
     });
@@ -125,14 +135,12 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     if (t.constant) continue;
     const f = fields.get(name);
     const region = f ? fieldRegion(f, t.shape, image) : undefined;
-    tensorReports[name] = {
-      shape: t.shape,
-      dtype: t.dtype,
-      bytes: bytesOf(name),
-      ...(producer.has(name) ? { producer: producer.get(name) } : {}),
-      ...(f ? { rf: fieldJson(f) } : {}),
-      ...(region ? { rf_region: region } : {}),
-    };
+    const report: TensorReport = { shape: t.shape, dtype: t.dtype, bytes: bytesOf(name) };
+    const by = producer.get(name);
+    if (by !== undefined) report.producer = by;
+    if (f) report.rf = fieldJson(f);
+    if (region) report.rf_region = region;
+    tensorReports[name] = report;
   }
 
   const unknownLayers = [...unknownTypes.values()].reduce((a, b) => a + b, 0);
