@@ -22,6 +22,7 @@ export function fileSource(path: string): ByteSource & { close(): void } {
   }
   const size = fstatSync(fd).size;
   const BLOCK = 64 * 1024;
+  const SMALL = 4 * 1024;
   let blockStart = -1;
   let block = new Uint8Array(0);
 
@@ -36,7 +37,10 @@ export function fileSource(path: string): ByteSource & { close(): void } {
       readSync(fd, out, 0, out.length, offset);
       return out;
     }
-    block = new Uint8Array(Math.min(BLOCK, size - offset));
+    // Reading on from the last block: a full block. After a jump (a skipped weight payload),
+    // a small one, so bytes read follow the graph rather than the weights behind it.
+    const want = offset >= blockStart && offset <= blockStart + block.length ? BLOCK : SMALL;
+    block = new Uint8Array(Math.max(Math.min(want, size - offset), end - offset));
     readSync(fd, block, 0, block.length, offset);
     blockStart = offset;
     return block.subarray(0, end - offset);

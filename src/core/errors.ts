@@ -18,7 +18,14 @@ export class ConvscopeError extends Error {
     if (this.file) parts.push(this.file);
     if (this.layer) parts.push(`layer '${this.layer}'`);
     parts.push(this.message);
-    return parts.join(": ");
+    // Names and strings from a damaged file may hold line breaks or control characters:
+    // escape them so the message stays one printable line.
+    let line = "";
+    for (const ch of parts.join(": ")) {
+      const code = ch.charCodeAt(0);
+      line += ch === "\n" ? "\\n" : code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, "0")}` : ch;
+    }
+    return line;
   }
 }
 
