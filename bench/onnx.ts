@@ -12,7 +12,7 @@ import { attr, graph, inlineWeights, model, node, type Pb, tensor, valueInfo } f
  */
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli/main.js");
+const CLI = join(ROOT, "dist/cli/convscope.mjs");
 const FIXTURES = join(ROOT, "../shared/fixtures/onnx");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -98,7 +98,7 @@ function machine(): string {
 }
 
 function main(): void {
-  if (!existsSync(CLI)) throw new Error("dist/cli/main.js is missing: run `npm run build` first (npm run bench does)");
+  if (!existsSync(CLI)) throw new Error("dist/cli/convscope.mjs is missing: run `npm run build` first (npm run bench does)");
   const start = machine();
   const dir = mkdtempSync(join(tmpdir(), "convscope-bench-"));
   const rows: string[] = [];
@@ -154,7 +154,7 @@ function main(): void {
       "",
       `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (bench/onnx.ts): ${start}.`,
       `Each figure is the median of ${RUNS} whole processes (3 for the largest files) after one warm-up run, files in the page cache.`,
-      "`convscope` is `node dist/cli/main.js FILE --json` (stdout to /dev/null); peak RSS from `/usr/bin/time -f %M`;",
+      "`convscope` is `node dist/cli/convscope.mjs FILE --json` (the bundled command `bin` installs) (stdout to /dev/null); peak RSS from `/usr/bin/time -f %M`;",
       '"read" is the bytes the process read from files (`rchar` of /proc/self/io) beyond what `convscope --version` reads.',
       python ? "" : "python3 here has no `onnx` package, so the `onnx.load` column is empty.",
       "",
