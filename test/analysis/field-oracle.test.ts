@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { analyze } from "../../src/analysis/index.js";
 import { unitSpan } from "../../src/analysis/rf-query.js";
 import { NetBuilder, type T } from "../../src/zoo/builder.js";
+import { prng } from "../support/prng.js";
 
 // A brute-force oracle for the receptive-field engine: random small DAGs of convs, pools,
 // padding, dilation, adds, concats and up-sampling (nearest and linear Resize, transposed
@@ -11,17 +12,6 @@ import { NetBuilder, type T } from "../../src/zoo/builder.js";
 // index arithmetic, written here independently of the engine — and requires the engine's
 // r, S, P to give exactly the same first and last index. Tensors are treated as unbounded
 // (padding positions map back to virtual input indices), which is what r, S, P describe.
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Per axis: output index → the input indices it reads. */
 type IndexMap = (o: number) => number[];
@@ -33,7 +23,7 @@ interface Op {
 }
 
 function generate(seed: number) {
-  const rand = rng(seed);
+  const rand = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const dims = int(1, 3);
   const size = Array.from({ length: dims }, () => int(dims === 3 ? 9 : 16, dims === 3 ? 14 : 40));

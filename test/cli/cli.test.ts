@@ -5,22 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { main } from "../../src/cli/main.js";
-
-function cli(...args: string[]) {
-  let out = "";
-  let err = "";
-  const code = main(
-    args,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, out, err };
-}
+import { cli } from "../support/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "convscope-cli-"));
 function file(name: string, text: string): string {

@@ -1,23 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { explainLayer } from "../../src/analysis/explain.js";
-import { main } from "../../src/cli/main.js";
 import { ZOO } from "../../src/zoo/index.js";
-
-function cli(...args: string[]) {
-  let out = "";
-  let err = "";
-  const code = main(
-    args,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, out, err };
-}
+import { cli } from "../support/cli.js";
 
 test("--explain conv1 prints every number with its formula and the values substituted", () => {
   const { code, out } = cli("zoo:alexnet", "--explain", "conv1");

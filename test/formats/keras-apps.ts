@@ -7,6 +7,8 @@
  * be checked against the published parameter counts.
  */
 
+import { MOBILENET_V1_BLOCKS } from "../support/mobilenet-v1.js";
+
 type J = Record<string, unknown>;
 
 /** A reference to an output of a layer call. */
@@ -218,21 +220,7 @@ export function mobilenet(style: 2 | 3 = 3): J {
   x = m.layer("Conv2D", "conv1", conv(32, 3, { padding: "same", strides: [2, 2], use_bias: false }), x);
   x = m.layer("BatchNormalization", "conv1_bn", bn(), x);
   x = m.layer("ReLU", "conv1_relu", { max_value: 6.0, negative_slope: 0.0, threshold: 0.0 }, x);
-  const blocks: [number, number][] = [
-    [64, 1],
-    [128, 2],
-    [128, 1],
-    [256, 2],
-    [256, 1],
-    [512, 2],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [1024, 2],
-    [1024, 1],
-  ];
+  const blocks = MOBILENET_V1_BLOCKS;
   blocks.forEach(([filters, stride], i) => {
     const id = i + 1;
     if (stride === 2)

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { analyze } from "../../src/analysis/index.js";
 import { ConvscopeError } from "../../src/core/errors.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
+import { prng } from "../support/prng.js";
 import { attr, DT, fields, graph, model, node, tensor, valueInfo } from "./onnx-writer.js";
 
 /**
@@ -94,18 +95,6 @@ function varint(v: number): number[] {
     out.push(x);
   } while (v > 0);
   return out;
-}
-
-/** mulberry32: a small seeded generator, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function concat(...parts: ArrayLike<number>[]): Uint8Array {

@@ -4,6 +4,7 @@ import { analyze } from "../../src/analysis/index.js";
 import type { DType } from "../../src/core/dtype.js";
 import { ConvscopeError } from "../../src/core/errors.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
+import { MOBILENET_V1_BLOCKS } from "../support/mobilenet-v1.js";
 import { OPT, type WField, type WModel, type WOp, type WTensor, writeTflite } from "./tflite-writer.js";
 
 /** A tiny model builder over the test writer: tensors by name, ops in order. */
@@ -219,21 +220,7 @@ function mobilenetV1(type: DType): WModel {
     OPT.Conv2D,
     conv(0, 2, 3),
   );
-  const cfg: [number, number][] = [
-    [64, 1],
-    [128, 2],
-    [128, 1],
-    [256, 2],
-    [256, 1],
-    [512, 2],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [1024, 2],
-    [1024, 1],
-  ];
+  const cfg = MOBILENET_V1_BLOCKS;
   cfg.forEach(([out, stride], i) => {
     s /= stride;
     x = n.op(
