@@ -1,7 +1,7 @@
 import { ConvscopeError } from "../../core/errors.js";
 import type { Graph } from "../../core/graph.js";
 import type { Shape } from "../../core/shape.js";
-import { NetBuilder, type T } from "../../zoo/builder.js";
+import { NetBuilder, type PoolOptions, type T } from "../../zoo/builder.js";
 import { type ByteSource, readText } from "../source.js";
 
 /**
@@ -30,22 +30,8 @@ const TYPES: Record<string, Build> = {
       groups: l.int("groups", 1),
       bias: l.bool("bias", true),
     }),
-  maxpool: (b, name, [x], l) =>
-    b.maxPool(x, {
-      name,
-      kernel: l.pair("kernel"),
-      stride: l.pair("stride", l.pair("kernel")),
-      pad: l.pads("pad"),
-      ceil: l.bool("ceil", false),
-    }),
-  avgpool: (b, name, [x], l) =>
-    b.avgPool(x, {
-      name,
-      kernel: l.pair("kernel"),
-      stride: l.pair("stride", l.pair("kernel")),
-      pad: l.pads("pad"),
-      ceil: l.bool("ceil", false),
-    }),
+  maxpool: (b, name, [x], l) => b.maxPool(x, poolOptions(name, l)),
+  avgpool: (b, name, [x], l) => b.avgPool(x, poolOptions(name, l)),
   globalavgpool: (b, name, [x]) => b.globalAvgPool(x, name),
   globalmaxpool: (b, name, [x]) => b.node("GlobalMaxPool", name, [x]),
   fc: (b, name, [x], l) => b.fc(x, { name, out: l.int("out"), bias: l.bool("bias", true) }),
@@ -64,6 +50,11 @@ const TYPES: Record<string, Build> = {
   mul: (b, name, xs) => b.node("Mul", name, xs),
   concat: (b, name, xs, l) => b.concat(xs, name, l.int("axis", 1)),
 };
+
+/** Pooling fields: the stride defaults to the kernel, as in most frameworks. */
+function poolOptions(name: string, l: Field): PoolOptions {
+  return { name, kernel: l.pair("kernel"), stride: l.pair("stride", l.pair("kernel")), pad: l.pads("pad"), ceil: l.bool("ceil", false) };
+}
 
 export function readSpec(src: ByteSource): Graph {
   let doc: unknown;
