@@ -172,9 +172,8 @@ function main(): void {
       "",
       "Reading is the ONNX reader's share; start-up is Node's own, import is loading convscope's modules, analyse and",
       "render are the analysis passes and the JSON renderer. The `node -e 0` row is Node's start-up alone on this machine.",
-      '"read" above exceeds zero weight bytes only through node-source.ts\'s 64 KB read-ahead: the reader asks for no',
-      "payload byte (test/formats/onnx-lazy.test.ts), but each block fetched after a skipped payload is filled from the",
-      "bytes that follow a tensor header, i.e. from its weights.",
+      "The reader asks for no payload byte (test/formats/onnx-lazy.test.ts); \"read\" counts what node-source.ts's",
+      "read-ahead fetches around the graph's fields: 64 KiB blocks while reading on, 4 KiB after a skipped payload.",
       "",
     ].join("\n");
     writeSection(md);
