@@ -172,7 +172,7 @@ function main(): void {
       "",
       "Reading is the ONNX reader's share; start-up is Node's own, import is loading convscope's modules, analyse and",
       "render are the analysis passes and the JSON renderer. The `node -e 0` row is Node's start-up alone on this machine.",
-      "The reader asks for no payload byte (test/formats/onnx-lazy.test.ts); \"read\" counts what node-source.ts's",
+      'The reader asks for no payload byte (test/formats/onnx-lazy.test.ts); "read" counts what node-source.ts\'s',
       "read-ahead fetches around the graph's fields: 64 KiB blocks while reading on, 4 KiB after a skipped payload.",
       "",
     ].join("\n");
