@@ -5,8 +5,8 @@ import { readKerasArchive, readKerasJson, readTfjsLayers, sniffKerasArchive, sni
 import { readOnnx, sniffOnnx } from "./onnx/index.js";
 import type { ByteSource } from "./source.js";
 import { readSpec } from "./spec/index.js";
-import { readTfjsGraph } from "./tfjs-graph/index.js";
-import { readTflite } from "./tflite/index.js";
+import { readTfjsGraph, sniffTfjsGraph } from "./tfjs-graph/index.js";
+import { readTflite, sniffTflite } from "./tflite/index.js";
 
 export type { ByteSource } from "./source.js";
 export { bufferSource, readText } from "./source.js";
@@ -27,21 +27,23 @@ export const READERS: Reader[] = [
   {
     format: "tflite",
     describe: 'TFLite flatbuffer (file identifier "TFL3")',
-    sniff: (head) => head.length >= 8 && new TextDecoder().decode(head.subarray(4, 8)) === "TFL3",
+    sniff: sniffTflite,
     read: readTflite,
   },
   {
     format: "tfjs-graph",
     describe: 'TensorFlow.js graph model (model.json with "format": "graph-model")',
-    sniff: (head) => {
-      const text = new TextDecoder().decode(head);
-      return /"format"\s*:\s*"graph-model"/.test(text) || /"modelTopology"\s*:\s*\{\s*"node"/.test(text);
-    },
+    sniff: sniffTfjsGraph,
     read: readTfjsGraph,
   },
   { format: "onnx", describe: "ONNX (a ModelProto: ir_version, then graph and opset_import)", sniff: sniffOnnx, read: readOnnx },
   { format: "caffe", describe: "Caffe prototxt (text with layer { … } or input: fields)", sniff: sniffCaffe, read: readCaffe },
-  { format: "keras", describe: 'Keras model JSON (model.to_json(): "class_name" and "config")', sniff: sniffKerasJson, read: readKerasJson },
+  {
+    format: "keras",
+    describe: 'Keras model JSON (model.to_json(): "class_name" and "config")',
+    sniff: sniffKerasJson,
+    read: readKerasJson,
+  },
   { format: "keras", describe: "Keras .keras archive (a zip holding config.json)", sniff: sniffKerasArchive, read: readKerasArchive },
   {
     format: "tfjs-layers",

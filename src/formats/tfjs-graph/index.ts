@@ -266,3 +266,9 @@ export function splitRef(ref: string): { node: string; k: number } {
   const m = /^(.*):(\d+)$/.exec(ref);
   return m ? { node: m[1], k: Number(m[2]) } : { node: ref, k: 0 };
 }
+
+/** A graph model's model.json says "format": "graph-model", or its topology is a GraphDef (has "node"). */
+export function sniffTfjsGraph(head: Uint8Array): boolean {
+  const text = new TextDecoder().decode(head);
+  return /"format"\s*:\s*"graph-model"/.test(text) || /"modelTopology"\s*:\s*\{\s*"node"/.test(text);
+}

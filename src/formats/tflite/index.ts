@@ -587,3 +587,8 @@ function resize(r: TfliteReader, c: OpCtx, mode: string): boolean {
   r.emit(c, "Resize", [e.toFirst(x), "", "", sizes], attrs);
   return true;
 }
+
+/** A TFLite flatbuffer carries the file identifier "TFL3" at bytes 4–8. */
+export function sniffTflite(head: Uint8Array): boolean {
+  return head.length >= 8 && new TextDecoder().decode(head.subarray(4, 8)) === "TFL3";
+}
