@@ -32,50 +32,68 @@ export function peakMemory(inputs: string[], outputs: string[], layers: LayerSta
     for (const t of l.node.inputs) if (t !== "") lastUse.set(t, i);
   });
   const keep = new Set(outputs);
-  const live = new Map<string, number>();
-  let current = 0;
-  for (const name of inputs) {
-    const b = bytes(name);
-    if (b === null) return { peak: null, live: [] };
-    live.set(name, b);
-    current = add(current, b);
-  }
-  let best: PeakMemory = { peak: current, live: [...live.keys()] };
 
-  for (const [i, l] of layers.entries()) {
-    if (l.folded) continue;
-    const dying = new Set(l.node.inputs.filter((t) => live.has(t) && lastUse.get(t) === i && !keep.has(t)));
-    let reused: string | undefined;
-    const first = l.node.inputs[0];
-    for (const o of l.node.outputs) {
-      if (o === "" || sizes.isConstant(o)) continue;
-      const b = bytes(o);
-      if (b === null) return { peak: null, live: [] };
-      if (l.rule?.inPlace && reused === undefined && dying.has(first) && live.get(first) === b) {
-        // The output takes over the input's buffer.
-        reused = first;
-        live.delete(first);
-        live.set(o, b);
-        continue;
-      }
-      live.set(o, b);
+  /**
+   * One walk over the order. The first finds the peak and the step it happens at; the live
+   * set is copied only by a second walk that stops there, so a graph whose live set grows
+   * at every step (thousands of parallel branches) stays linear.
+   */
+  const walk = (stopAt: number): { peak: number | null; step: number; live: Map<string, number> } => {
+    const live = new Map<string, number>();
+    let current = 0;
+    for (const name of inputs) {
+      const b = bytes(name);
+      if (b === null) return { peak: null, step: -1, live };
+      live.set(name, b);
       current = add(current, b);
     }
-    if (best.peak === null || current > best.peak) best = { peak: current, layer: l.node.name, live: [...live.keys()] };
-    for (const t of dying) {
-      if (t === reused) continue;
-      current -= live.get(t) ?? 0;
-      live.delete(t);
-    }
-    // Outputs nobody reads (and that are not graph outputs) die at once.
-    for (const o of l.node.outputs) {
-      if (live.has(o) && !lastUse.has(o) && !keep.has(o)) {
-        current -= live.get(o) ?? 0;
-        live.delete(o);
+    let peak = current;
+    let step = -1;
+    for (const [i, l] of layers.entries()) {
+      if (l.folded) continue;
+      const dying = new Set(l.node.inputs.filter((t) => live.has(t) && lastUse.get(t) === i && !keep.has(t)));
+      let reused: string | undefined;
+      const first = l.node.inputs[0];
+      for (const o of l.node.outputs) {
+        if (o === "" || sizes.isConstant(o)) continue;
+        const b = bytes(o);
+        if (b === null) return { peak: null, step: -1, live };
+        if (l.rule?.inPlace && reused === undefined && dying.has(first) && live.get(first) === b) {
+          // The output takes over the input's buffer.
+          reused = first;
+          live.delete(first);
+          live.set(o, b);
+          continue;
+        }
+        live.set(o, b);
+        current = add(current, b);
+      }
+      if (current > peak) {
+        peak = current;
+        step = i;
+      }
+      if (i === stopAt) break;
+      for (const t of dying) {
+        if (t === reused) continue;
+        current -= live.get(t) ?? 0;
+        live.delete(t);
+      }
+      // Outputs nobody reads (and that are not graph outputs) die at once.
+      for (const o of l.node.outputs) {
+        if (live.has(o) && !lastUse.has(o) && !keep.has(o)) {
+          current -= live.get(o) ?? 0;
+          live.delete(o);
+        }
       }
     }
-  }
-  return best;
+    return { peak, step, live };
+  };
+
+  const first = walk(-1);
+  if (first.peak === null) return { peak: null, live: [] };
+  if (first.step < 0) return { peak: first.peak, live: [...inputs] };
+  const at = walk(first.step);
+  return { peak: first.peak, layer: layers[first.step].node.name, live: [...at.live.keys()] };
 }
 
 /** How many ready layers the greedy order compares at each step: bounds the work to O(n·W·log n). */
