@@ -277,6 +277,10 @@ function pointwise(
   node: string,
   warnings: string[],
 ): TensorField {
+  // The common case — an activation, BN, dropout — passes its one input's field on as is
+  // (fields are never modified once made, so tensors may share one).
+  const only = ins.filter((f) => f !== undefined);
+  if (only.length === 1 && inShapes[ins.indexOf(only[0])] === outShape) return only[0] as TensorField;
   const rank = outShape?.length ?? Math.max(...ins.map((f) => f?.axes.length ?? 0));
   const axes: (number | null)[] = new Array(rank).fill(null);
   const parts: TensorField[] = [];
