@@ -101,6 +101,15 @@ test("bad input: one line naming the file, the layer and the problem; exit 2", (
       [file("big.json", '{"inputs":{"x":[1,3,8,8]},"layers":[{"name":"c","type":"conv","out":4,"kernel":11}]}')],
       /big\.json: layer 'c': kernel 11 is larger than the padded input 8/,
     ],
+    [
+      [
+        file(
+          "concat.json",
+          '{"inputs":{"x":[1,3,8,8]},"layers":[{"name":"a","type":"conv","out":4,"kernel":1},{"name":"b","type":"maxpool","kernel":2,"inputs":["x"]},{"name":"c","type":"concat","inputs":["a","b"]}]}',
+        ),
+      ],
+      /concat\.json: layer 'c': input 1 has shape 1×3×4×4, which does not match 1×4×8×8 outside axis 1/,
+    ],
     [["zoo:alexnet", "--format", "xml"], /unknown format 'xml'/],
     [["zoo:alexnet", "--batch", "0"], /--batch takes a positive integer, got '0'/],
     [["zoo:alexnet", "--input", "data"], /--input takes NAME=SHAPE/],
