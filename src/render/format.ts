@@ -108,3 +108,9 @@ export function trainingSummary(r: Report): string[] {
 export function batchNote(r: Report): string {
   return r.batch > 1 ? `per image (batch ${r.batch}: ×${r.batch} for the whole batch)` : "per image";
 }
+
+/** What to call the model in a title: the file it came from (exporters name graphs "torch_jit", "main_graph"…), else its name. */
+export function modelTitle(r: Report): string {
+  const file = r.model.file?.split(/[\\/]/).pop();
+  return file && file !== r.model.name ? `${file} (${r.model.format} graph '${r.model.name}')` : `${r.model.name} (${r.model.format})`;
+}

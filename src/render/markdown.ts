@@ -1,11 +1,22 @@
 import type { Report } from "../core/report.js";
-import { batchNote, exact, fieldShort, layerField, memorySummary, perImageShape, share, sizeSummary, trainingSummary } from "./format.js";
+import {
+  batchNote,
+  exact,
+  fieldShort,
+  layerField,
+  memorySummary,
+  modelTitle,
+  perImageShape,
+  share,
+  sizeSummary,
+  trainingSummary,
+} from "./format.js";
 
 /** A Markdown report: the layer table with exact integers, totals, conventions. */
 export function renderMarkdown(r: Report): string {
   const esc = (s: string) => s.replace(/([|\\`*_<>[\]])/g, "\\$1");
   const out: string[] = [];
-  out.push(`# ${esc(r.model.name)}`);
+  out.push(`# ${esc(modelTitle(r))}`);
   out.push("");
   out.push(
     `Format ${esc(r.model.format)} · input ${r.inputs.map((i) => `${esc(i.name)} ${i.shape.join("×")}`).join(", ")} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""} · convention \`${r.convention}\``,

@@ -7,6 +7,7 @@ import {
   fieldShort,
   layerField,
   memorySummary,
+  modelTitle,
   perImageShape,
   share,
   sizeSummary,
@@ -37,7 +38,7 @@ export function renderTable(r: Report): string {
   const t = r.totals;
   const out: string[] = [];
   const inputs = r.inputs.map((i) => `${i.name} ${i.shape.join("×")}`).join(", ");
-  out.push(`convscope — ${r.model.name} (${r.model.format}) · input ${inputs} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""}`);
+  out.push(`convscope — ${modelTitle(r)} · input ${inputs} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""}`);
   out.push("");
   out.push(line(head));
   out.push(line(widths.map((w) => "─".repeat(w))));

@@ -151,4 +151,7 @@ test("ONNX files whose reshape targets are decoded during analysis (the file sta
     assert.equal(r.totals.params, ref[name].params);
     assert.equal(r.totals.macs, ref[name].macs);
   }
+  // Titles name the file: exporters call every graph "torch_jit".
+  const table = cli(fileURLToPath(new URL("../../../shared/fixtures/onnx/resnet18.onnx", import.meta.url))).out;
+  assert.match(table, /^convscope — resnet18\.onnx \(onnx graph 'torch_jit'\) · input input 1×3×224×224 · per image\n/);
 });
