@@ -16,8 +16,6 @@ export interface ParamTotals {
   storedBytes: number;
   /** Elements per storage dtype. */
   byDtype: Partial<Record<DType, number>>;
-  /** Tensors used by more than one layer. */
-  shared: string[];
 }
 
 /**
@@ -28,7 +26,6 @@ export interface ParamTotals {
  */
 export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<LayerState, LayerParams>; totals: ParamTotals } {
   const perLayer = new Map<LayerState, LayerParams>();
-  const users = new Map<string, number>();
   const buffers = new Set<string>();
   const asWeight = new Set<string>();
   for (const layer of layers) {
@@ -40,7 +37,6 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
       const t = layer.ctx.inputs[i];
       if (!t || !t.constant || !isWeight(g, name, t.dtype) || valueInputs.has(i) || layer.folded || isLiteral(g, name)) return;
       asWeight.add(name);
-      users.set(name, (users.get(name) ?? 0) + 1);
       const n = t.shape ? numel(t.shape) : null;
       const isBuffer = bufferInputs.has(i) || g.tensors.get(name)?.initializer?.trainable === false;
       if (isBuffer) buffers.add(name);
@@ -60,7 +56,7 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
     });
   }
 
-  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, shared: [] };
+  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {} };
   for (const [name, t] of g.tensors) {
     if (!t.initializer || !isWeight(g, name, t.dtype) || !asWeight.has(name) || !t.shape) continue;
     const n = numel(t.shape);
@@ -69,7 +65,6 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<Lay
     if (!buffers.has(name) && t.initializer.trainable !== false) totals.trainable = add(totals.trainable, n);
     totals.storedBytes = add(totals.storedBytes, byteSize(n, t.dtype));
     totals.byDtype[t.dtype] = add(totals.byDtype[t.dtype] ?? 0, n);
-    if ((users.get(name) ?? 0) > 1) totals.shared.push(name);
   }
   return { perLayer, totals };
 }
