@@ -2,7 +2,7 @@ import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import type { LayerReport, Report, TensorReport } from "../core/report.js";
-import { add, numel, type Shape } from "../core/shape.js";
+import { add, numel } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
 import { CONVENTIONS, countIn, convention as findConvention } from "./conventions.js";
 import { fieldJson, fieldRegion, receptiveFields } from "./field.js";
@@ -36,8 +36,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const conv = findConvention(conventionName);
   if (!conv) throw new ConvscopeError(`unknown convention '${conventionName}' (known: ${CONVENTIONS.map((c) => c.name).join(", ")})`);
   const dtypeName = opts.dtype ?? "fp32";
-  const sizeType = SIZE_DTYPES[dtypeName];
-  if (!sizeType) throw new ConvscopeError(`unknown dtype '${dtypeName}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
+  if (!Object.hasOwn(SIZE_DTYPES, dtypeName)) throw new ConvscopeError(`unknown dtype '${dtypeName}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
   if (opts.batch !== undefined && (!Number.isSafeInteger(opts.batch) || opts.batch <= 0)) {
     throw new ConvscopeError(`batch must be a positive integer, got ${opts.batch}`);
   }
@@ -65,7 +64,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const { fields, warnings } = receptiveFields(g.inputs, shapes.order, tensors);
 
   const layers: LayerReport[] = [];
-  const sum = { macs: 0 as number | null, flops: 0 as number | null, seed: 0 as number | null, act: 0 as number | null };
+  let activations: number | null = 0;
   const byConv: Record<string, number | null> = Object.fromEntries(CONVENTIONS.map((c) => [c.name, 0]));
   const unknownTypes = new Map<string, number>();
   const producer = new Map<string, string>();
@@ -77,18 +76,14 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       c = null;
       unknownTypes.set(node.op, (unknownTypes.get(node.op) ?? 0) + 1);
     } else if (!layer.folded && rule.cost) c = rule.cost(ctx);
-    // Every convention once per layer (the whole tensor, i.e. the batch); reports are per image.
-    const layerConv: Record<string, number | null> = {};
+    // Every convention once per layer (counted on the whole tensor, i.e. the batch, and
+    // summed so); the layer rows are per image. macs, flops and seed are conventions too.
     const byConvention: Record<string, number | null> = {};
     for (const cv of CONVENTIONS) {
       const v = c === null ? null : countIn(cv, c, layer);
-      layerConv[cv.name] = v;
       byConvention[cv.name] = perImage(v);
       byConv[cv.name] = acc(byConv[cv.name], v);
     }
-    const macs = c === null ? null : c.macs;
-    const flops = layerConv.flops;
-    const seed = c === null ? null : c.seed;
     let act: number | null = 0;
     if (!layer.folded) {
       for (const o of node.outputs) {
@@ -97,10 +92,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
         act = act === null || b === null ? null : add(act, b);
       }
     }
-    sum.macs = acc(sum.macs, macs);
-    sum.flops = acc(sum.flops, flops);
-    sum.seed = acc(sum.seed, seed);
-    sum.act = acc(sum.act, act);
+    activations = acc(activations, act);
     const p = perLayer.get(layer);
     layers.push({
       name: node.name,
@@ -112,10 +104,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       outputs: node.outputs,
       params: p ? p.params : null,
       trainable_params: p ? p.trainable : null,
-      macs: perImage(macs),
-      flops: perImage(flops),
-      seed: perImage(seed),
-      value: perImage(layerConv[conv.name]),
+      macs: byConvention.macs,
+      flops: byConvention.flops,
+      seed: byConvention.seed,
+      value: byConvention[conv.name],
       by_convention: byConvention,
       cost: c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null,
       activation_bytes: perImage(act),
@@ -143,6 +135,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     tensorReports[name] = report;
   }
 
+  const sizeBytes = Object.fromEntries(Object.entries(SIZE_DTYPES).map(([k, t]) => [k, byteSize(paramTotals.params, t)])) as Record<
+    SizeDType,
+    number
+  >;
   const unknownLayers = [...unknownTypes.values()].reduce((a, b) => a + b, 0);
   const notes = [...g.notes, ...shapes.notes];
   const symbols = [...shapes.symbols];
@@ -166,22 +162,19 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       params: paramTotals.params,
       trainable_params: paramTotals.trainable,
       non_trainable_params: paramTotals.params - paramTotals.trainable,
-      param_bytes: byteSize(paramTotals.params, sizeType),
+      param_bytes: sizeBytes[dtypeName],
       param_dtype: dtypeName,
       stored_param_bytes: paramTotals.storedBytes,
       stored_param_bytes_by_dtype: Object.fromEntries(
         Object.entries(paramTotals.byDtype).map(([t, n]) => [t, byteSize(n as number, t as keyof typeof paramTotals.byDtype)]),
       ),
-      size_bytes: Object.fromEntries(Object.entries(SIZE_DTYPES).map(([k, t]) => [k, byteSize(paramTotals.params, t)])) as Record<
-        SizeDType,
-        number
-      >,
-      macs: perImage(sum.macs),
-      flops: perImage(sum.flops),
-      seed: perImage(sum.seed),
+      size_bytes: sizeBytes,
+      macs: perImage(byConv.macs),
+      flops: perImage(byConv.flops),
+      seed: perImage(byConv.seed),
       value: perImage(byConv[conv.name]),
       by_convention: Object.fromEntries(Object.entries(byConv).map(([k, v]) => [k, perImage(v)])),
-      activation_bytes: perImage(sum.act),
+      activation_bytes: perImage(activations),
       input_bytes: perImage(inputBytes),
       peak_activation_bytes: perImage(peak.peak),
       ...(peak.layer ? { peak_layer: peak.layer, peak_live: peak.live } : {}),
@@ -198,10 +191,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
         : {}),
     },
     batch_totals: {
-      macs: sum.macs,
-      flops: sum.flops,
+      macs: byConv.macs,
+      flops: byConv.flops,
       by_convention: byConv,
-      activation_bytes: sum.act,
+      activation_bytes: activations,
       peak_activation_bytes: peak.peak,
       peak_activation_bytes_min_order: memory.minOrder.peak,
     },
@@ -215,5 +208,3 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
 function acc(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : add(a, b);
 }
-
-export type { Shape };
