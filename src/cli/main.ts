@@ -90,10 +90,8 @@ function run(argv: string[], out: (s: string) => void): number {
   const opts: AnalyzeOptions = { inputs: parseInputs(v.input ?? []) };
   if (v.batch !== undefined) opts.batch = positiveInt("--batch", v.batch);
   if (v.convention !== undefined) opts.convention = v.convention;
-  if (v.dtype !== undefined) {
-    if (!(v.dtype in SIZE_DTYPES)) throw new ConvscopeError(`unknown dtype '${v.dtype}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
-    opts.dtype = v.dtype as SizeDType;
-  }
+  // analyze() checks the convention and dtype names and says which exist.
+  if (v.dtype !== undefined) opts.dtype = v.dtype as SizeDType;
   if (v.train || v.optimizer !== undefined || v.precision !== undefined) {
     opts.training = {
       optimizer: oneOf("--optimizer", v.optimizer ?? "adam", OPTIMIZERS),

@@ -115,6 +115,7 @@ test("bad input: one line naming the file, the layer and the problem; exit 2", (
     [["zoo:alexnet", "--input", "data"], /--input takes NAME=SHAPE/],
     [["zoo:alexnet", "--input", "nope=1x3x227x227"], /--input names 'nope', but the model's inputs are 'data'/],
     [["zoo:alexnet", "--convention", "bogus"], /unknown convention 'bogus'/],
+    [["zoo:alexnet", "--dtype", "toString"], /unknown dtype 'toString' \(known: fp32, fp16, bf16, int8, int4\)/],
     [["zoo:alexnet", "--frobnicate"], /Unknown option '--frobnicate'/],
   ];
   for (const [args, want] of cases) {
