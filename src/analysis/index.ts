@@ -36,7 +36,8 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const conv = findConvention(conventionName);
   if (!conv) throw new ConvscopeError(`unknown convention '${conventionName}' (known: ${CONVENTIONS.map((c) => c.name).join(", ")})`);
   const dtypeName = opts.dtype ?? "fp32";
-  if (!Object.hasOwn(SIZE_DTYPES, dtypeName)) throw new ConvscopeError(`unknown dtype '${dtypeName}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
+  if (!Object.hasOwn(SIZE_DTYPES, dtypeName))
+    throw new ConvscopeError(`unknown dtype '${dtypeName}' (known: ${Object.keys(SIZE_DTYPES).join(", ")})`);
   if (opts.batch !== undefined && (!Number.isSafeInteger(opts.batch) || opts.batch <= 0)) {
     throw new ConvscopeError(`batch must be a positive integer, got ${opts.batch}`);
   }
