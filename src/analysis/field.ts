@@ -55,13 +55,13 @@ export function unitInterval(f: Periodic, u: number): [number, number] {
  * The field after a rational window: output o reads input units
  * floor((num·o + lo)/den) … floor((num·o + hi)/den), and sees the union of what they see.
  */
-export function compose(f: Periodic, r: Resample): Periodic {
+export function compose(f: Periodic, r: Resample): Periodic | null {
   const g = gcd(r.num, r.den) || 1;
   const stepIn = r.num / g; // input units advanced per `den/g` outputs
   const k = f.period / gcd(f.period, stepIn);
   const period = (r.den / g) * k;
   const shift = ((k * stepIn) / f.period) * f.shift;
-  if (period > MAX_PERIOD) return bound(f, r);
+  if (period > MAX_PERIOD) return null;
   const lo: number[] = [];
   const hi: number[] = [];
   for (let o = 0; o < period; o++) {
@@ -89,7 +89,7 @@ export function compose(f: Periodic, r: Resample): Periodic {
   return { period, shift, lo, hi };
 }
 
-/** Bounding field with period 1 when the exact phase table would be too long. */
+/** A period-1 field bounding unit 0's, for when the exact phase table would be too long (reported as not aligned). */
 function bound(f: Periodic, r: Resample): Periodic {
   const lo = Math.min(...f.lo);
   const hi = Math.max(...f.hi);
@@ -233,9 +233,11 @@ function apply(
         }),
         ins,
         outShape,
+        node,
+        warnings,
       );
     case "resample":
-      return resample(field.axes, ins, outShape);
+      return resample(field.axes, ins, outShape, node, warnings);
     case "axes":
       return reaxis(field.map, field.mixed, ins, inShapes, outShape);
   }
@@ -251,19 +253,34 @@ function globalOf(ins: (TensorField | undefined)[], outShape: Shape | undefined)
 }
 
 /** A window or rational resampling over the trailing axes of input 0. */
-function resample(rs: Resample[], ins: (TensorField | undefined)[], outShape: Shape | undefined): TensorField {
+function resample(
+  rs: Resample[],
+  ins: (TensorField | undefined)[],
+  outShape: Shape | undefined,
+  node: string,
+  warnings: string[],
+): TensorField {
   const x = ins[0];
   if (!x) return globalOf(ins, outShape);
   const rank = x.axes.length;
-  let local = x.local ? [...x.local] : undefined;
+  const local = x.local ? [...x.local] : undefined;
+  let { aligned, unknown } = flags(ins);
   rs.forEach((r, i) => {
     const a = x.axes[rank - rs.length + i];
-    if (a !== null && a !== undefined && local) local[a] = compose(local[a], r);
+    if (a === null || a === undefined || !local) return;
+    const exact = compose(local[a], r);
+    if (exact) local[a] = exact;
+    else {
+      local[a] = bound(local[a], r);
+      aligned = false;
+      warnings.push(
+        `receptive field: '${node}': the per-phase field on axis ${a} would repeat only every ${MAX_PERIOD}+ units; a bound is reported`,
+      );
+    }
   });
   // Another input derived from the image (a dynamic kernel) makes every output see all of it.
   const global = x.global || ins.slice(1).some((f) => f !== undefined);
-  if (!x.local) local = undefined;
-  return { axes: [...x.axes], local, global, ...flags(ins) };
+  return { axes: [...x.axes], local, global, aligned, unknown };
 }
 
 /**

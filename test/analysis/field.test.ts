@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { compose } from "../../src/analysis/field.js";
 import { analyze } from "../../src/analysis/index.js";
 import type { FieldJson } from "../../src/core/report.js";
 import { NetBuilder, type T } from "../../src/zoo/builder.js";
@@ -77,4 +78,12 @@ test("global pooling and FC outputs are global; an SE gate keeps the local field
   const r = analyze(b.build(y));
   assert.deepEqual(r.tensors.gap.rf, { global: true, aligned: true });
   assert.deepEqual(r.tensors.scale.rf, { global: true, local: { size: [3, 3], stride: [1, 1], padding: [1, 1] }, aligned: true });
+});
+
+test("composition stays exact while the phase table is short, and says when it would not be", () => {
+  const identity = { period: 1, shift: 1, lo: [0], hi: [0] };
+  // Nearest 2× up-sampling: output o reads floor(o/2): period 2, shift 1, both phases see one pixel.
+  assert.deepEqual(compose(identity, { num: 1, den: 2, lo: 0, hi: 0 }), { period: 2, shift: 1, lo: [0, 0], hi: [0, 0] });
+  // Up-sampling by 5,000 would need a 5,000-entry table: not built, the pass reports a bound instead.
+  assert.equal(compose(identity, { num: 1, den: 5000, lo: 0, hi: 0 }), null);
 });
