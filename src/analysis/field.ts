@@ -35,7 +35,8 @@ export interface TensorField {
 }
 
 export interface FieldResult {
-  fields: Map<string, TensorField>;
+  /** By tensor id (`ShapeResult.ids`); undefined for a tensor with no field. */
+  fields: (TensorField | undefined)[];
   warnings: string[];
 }
 
@@ -56,6 +57,13 @@ export function unitInterval(f: Periodic, u: number): [number, number] {
  * floor((num·o + lo)/den) … floor((num·o + hi)/den), and sees the union of what they see.
  */
 export function compose(f: Periodic, r: Resample): Periodic | null {
+  if (f.period === 1 && r.den === 1 && r.hi >= r.lo) {
+    // The common case (a conv or pooling window on a plain field), in closed form: the window
+    // reads units o·num + lo … the last one ≤ o·num + hi, stepping by `step`.
+    const step = r.step ?? 1;
+    const last = r.lo + Math.floor((r.hi - r.lo) / step) * step;
+    return { period: 1, shift: r.num * f.shift, lo: [r.lo * f.shift + f.lo[0]], hi: [last * f.shift + f.hi[0]] };
+  }
   const g = gcd(r.num, r.den) || 1;
   const stepIn = r.num / g; // input units advanced per `den/g` outputs
   const k = f.period / gcd(f.period, stepIn);
@@ -119,6 +127,12 @@ function toPeriod(f: Periodic, period: number): Periodic {
  */
 export function mergeAxis(fs: Periodic[]): { field: Periodic; aligned: boolean } {
   if (fs.length === 1) return { field: fs[0], aligned: true };
+  const [a, b] = fs;
+  if (fs.length === 2 && a.period === 1 && b.period === 1 && a.shift === b.shift && a.lo[0] <= a.hi[0] && b.lo[0] <= b.hi[0]) {
+    // Two plain paths at one stride (a residual add): the wider field, aligned when centred alike.
+    const field = { period: 1, shift: a.shift, lo: [Math.min(a.lo[0], b.lo[0])], hi: [Math.max(a.hi[0], b.hi[0])] };
+    return { field, aligned: a.lo[0] + a.hi[0] === b.lo[0] + b.hi[0] };
+  }
   const sameStride = fs.every((f) => f.shift * fs[0].period === fs[0].shift * f.period);
   let period = fs.reduce((p, f) => (p * f.period) / gcd(p, f.period), 1);
   if (!sameStride || period > MAX_PERIOD) {
@@ -148,24 +162,28 @@ export function mergeAxis(fs: Periodic[]): { field: Periodic; aligned: boolean }
  * Walks the graph in topological order, so every path into a merge is known before the
  * merge is (never layer-list order, which breaks on residual and inception nets).
  */
-export function receptiveFields(inputs: string[], layers: LayerState[], shapes: Map<string, { shape?: Shape }>): FieldResult {
-  const fields = new Map<string, TensorField>();
+export function receptiveFields(
+  inputs: readonly number[],
+  layers: readonly LayerState[],
+  states: readonly { shape?: Shape }[],
+): FieldResult {
+  const fields: (TensorField | undefined)[] = new Array(states.length);
   const warnings: string[] = [];
-  for (const name of inputs) {
-    const shape = shapes.get(name)?.shape;
+  for (const id of inputs) {
+    const shape = states[id]?.shape;
     if (shape && shape.length >= 3) {
-      fields.set(name, {
+      fields[id] = {
         axes: shape.map((_, i) => (i >= 2 ? i - 2 : null)),
         local: shape.slice(2).map(() => IDENTITY),
         global: false,
         aligned: true,
-      });
+      };
     }
   }
 
   for (const layer of layers) {
     const { node, ctx } = layer;
-    const ins = node.inputs.map((n) => fields.get(n));
+    const ins = layer.ins.map((id) => (id < 0 ? undefined : fields[id]));
     if (ins.every((f) => f === undefined)) continue;
     const inShapes = ctx.inputs.map((t) => t?.shape);
     const outShape = ctx.outputs[0]?.shape;
@@ -193,7 +211,7 @@ export function receptiveFields(inputs: string[], layers: LayerState[], shapes: 
       if (!out.global && !out.unknown) continue;
       out = { ...out, local: undefined, global: true };
     }
-    for (const o of node.outputs) if (o !== "") fields.set(o, out);
+    for (const o of layer.outs) if (o >= 0) fields[o] = out;
   }
   return { fields, warnings };
 }

@@ -1,11 +1,11 @@
 import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
-import type { LayerReport, Report, TensorReport } from "../core/report.js";
-import { add, numel } from "../core/shape.js";
+import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
+import { add, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
 import { CONVENTIONS, countIn, convention as findConvention } from "./conventions.js";
-import { fieldJson, fieldRegion, receptiveFields } from "./field.js";
+import { fieldJson, fieldRegion, receptiveFields, type TensorField } from "./field.js";
 import { memoryFigures } from "./memory.js";
 import { topoOrder } from "./order.js";
 import { countParams } from "./params.js";
@@ -49,29 +49,27 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const batch = typeof firstInput?.[0] === "number" && firstInput.length > 1 ? firstInput[0] : 1;
   const perImage = (n: number | null): number | null => (n === null || n % batch !== 0 ? null : n / batch);
 
-  // Sizes are asked for many times (per layer, three liveness walks, the tensor table): once each.
-  const sizeCache = new Map<string, number | null>();
-  const bytesOf = (name: string): number | null => {
-    let b = sizeCache.get(name);
-    if (b === undefined) {
-      const t = tensors.get(name);
-      const n = t?.shape ? numel(t.shape) : null;
-      b = n === null || !t ? null : byteSize(n, t.dtype);
-      sizeCache.set(name, b);
-    }
-    return b;
-  };
+  const { ids, states, names } = shapes;
+  // Sizes are asked for many times (per layer, three liveness walks, the tensor table): once
+  // each, by tensor id. Constants are weights, not activations: no pass asks their size.
+  const bytes = states.map((t) => {
+    if (t.constant || !t.shape) return null;
+    const n = numel(t.shape);
+    return n === null ? null : byteSize(n, t.dtype);
+  });
+  const inputIds = g.inputs.map((name) => ids.get(name) as number);
   const { perLayer, totals: paramTotals } = countParams(g, shapes.order);
-  const { fields, warnings } = receptiveFields(g.inputs, shapes.order, tensors);
+  const { fields, warnings } = receptiveFields(inputIds, shapes.order, states);
 
   const layers: LayerReport[] = [];
   let activations: number | null = 0;
   const byConv: Record<string, number | null> = Object.fromEntries(CONVENTIONS.map((c) => [c.name, 0]));
   const unknownTypes = new Map<string, number>();
-  const producer = new Map<string, string>();
+  // The layer that produces each tensor, by id.
+  const producer: (string | undefined)[] = new Array(states.length);
   for (const layer of shapes.order) {
     const { node, rule, ctx } = layer;
-    for (const o of node.outputs) producer.set(o, node.name);
+    for (const o of layer.outs) if (o >= 0) producer[o] = node.name;
     let c: Cost | null = ZERO_COST;
     if (!rule) {
       c = null;
@@ -87,14 +85,14 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     }
     let act: number | null = 0;
     if (!layer.folded) {
-      for (const o of node.outputs) {
-        if (o === "") continue;
-        const b = bytesOf(o);
+      for (const o of layer.outs) {
+        if (o < 0) continue;
+        const b = bytes[o];
         act = act === null || b === null ? null : add(act, b);
       }
     }
     activations = acc(activations, act);
-    const p = perLayer.get(layer);
+    const p = perLayer[layer.index];
     layers.push({
       name: node.name,
       op: node.op,
@@ -115,25 +113,35 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     });
   }
 
-  const isConstant = (t: string) => tensors.get(t)?.constant ?? false;
-  const memory = memoryFigures(g.inputs, g.outputs, shapes.order, { bytes: bytesOf, isConstant });
+  const outputIds = g.outputs.map((name) => ids.get(name)).filter((id) => id !== undefined);
+  const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant: states.map((t) => t.constant) });
   const peak = memory.file;
   let inputBytes: number | null = 0;
-  for (const i of g.inputs) inputBytes = acc(inputBytes, bytesOf(i));
+  for (const i of inputIds) inputBytes = acc(inputBytes, bytes[i]);
 
   const tensorReports: Record<string, TensorReport> = {};
   // The image whose pixels fields are measured in: the first input with spatial axes.
-  const image = g.inputs.map((i) => tensors.get(i)?.shape).find((s) => s && s.length >= 3);
-  for (const [name, t] of tensors) {
+  const image = inputIds.map((i) => states[i].shape).find((s) => s && s.length >= 3);
+  // Tensors share a field object along a chain of pointwise layers: its JSON (and, for the
+  // same shape, its region) is made once and shared by their reports.
+  const fieldViews = new Map<TensorField, { json: FieldJson; shape?: Shape; region?: FieldRegion }>();
+  for (let id = 0; id < states.length; id++) {
+    const t = states[id];
     if (t.constant) continue;
-    const f = fields.get(name);
-    const region = f ? fieldRegion(f, t.shape, image) : undefined;
-    const report: TensorReport = { shape: t.shape, dtype: t.dtype, bytes: bytesOf(name) };
-    const by = producer.get(name);
+    const report: TensorReport = { shape: t.shape, dtype: t.dtype, bytes: bytes[id] };
+    const by = producer[id];
     if (by !== undefined) report.producer = by;
-    if (f) report.rf = fieldJson(f);
-    if (region) report.rf_region = region;
-    tensorReports[name] = report;
+    const f = fields[id];
+    if (f) {
+      let view = fieldViews.get(f);
+      if (!view || !sameShape(view.shape, t.shape)) {
+        view = { json: view?.json ?? fieldJson(f), shape: t.shape, region: fieldRegion(f, t.shape, image) };
+        fieldViews.set(f, view);
+      }
+      report.rf = view.json;
+      if (view.region) report.rf_region = view.region;
+    }
+    tensorReports[names[id]] = report;
   }
 
   const sizeBytes = Object.fromEntries(Object.entries(SIZE_DTYPES).map(([k, t]) => [k, byteSize(paramTotals.params, t)])) as Record<
@@ -204,6 +212,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     notes,
     warnings,
   };
+}
+
+function sameShape(a: Shape | undefined, b: Shape | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((d, i) => d === b[i]));
 }
 
 function acc(a: number | null, b: number | null): number | null {

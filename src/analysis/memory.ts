@@ -11,60 +11,32 @@ export interface PeakMemory {
   live: string[];
 }
 
-/** Bytes of a tensor (null when unknown) and whether it is a stored constant. */
-export interface TensorSizes {
-  bytes: (tensor: string) => number | null;
-  isConstant: (tensor: string) => boolean;
-}
-
 /**
- * Tensors as small integers, sizes and constness looked up once per analysis: the three
- * liveness walks and the ordering heuristic then run on arrays, not on name lookups.
- * Keyed by the `sizes` object, which one analysis passes to every walk.
+ * Per-tensor facts by id (the numbering `inferShapes` gives in `ShapeResult.ids`): the
+ * liveness walks and the ordering heuristic run on arrays, not on name lookups.
  */
-interface Index {
-  id: Map<string, number>;
-  bytes: (number | null)[];
-  constant: boolean[];
-  layers: WeakMap<LayerState, { ins: number[]; outs: number[] }>;
-}
-const INDEXES = new WeakMap<TensorSizes, Index>();
-
-function indexOf(sizes: TensorSizes): Index {
-  let ix = INDEXES.get(sizes);
-  if (!ix) {
-    ix = { id: new Map(), bytes: [], constant: [], layers: new WeakMap() };
-    INDEXES.set(sizes, ix);
-  }
-  return ix;
+export interface TensorTable {
+  names: readonly string[];
+  /** Bytes of each tensor, or null when unknown. */
+  bytes: readonly (number | null)[];
+  /** Stored constants (weights) are not activations. */
+  constant: readonly boolean[];
 }
 
-function tensorId(ix: Index, sizes: TensorSizes, name: string): number {
-  let id = ix.id.get(name);
-  if (id === undefined) {
-    id = ix.bytes.length;
-    ix.id.set(name, id);
-    ix.bytes.push(sizes.bytes(name));
-    ix.constant.push(sizes.isConstant(name));
+/** A layer's distinct input ids in order (omitted inputs left out), by layer index. */
+function distinctInputs(layers: readonly LayerState[]): number[][] {
+  const out: number[][] = [];
+  for (const l of layers) {
+    let clean = true;
+    for (let k = 0; k < l.ins.length && clean; k++) if (l.ins[k] < 0 || l.ins.indexOf(l.ins[k]) !== k) clean = false;
+    out[l.index] = clean ? l.ins : l.ins.filter((t, k) => t >= 0 && l.ins.indexOf(t) === k);
   }
-  return id;
+  return out;
 }
 
-/** A layer's inputs (distinct, in order) and outputs as tensor ids, "" left out. */
-function layerIds(ix: Index, sizes: TensorSizes, l: LayerState): { ins: number[]; outs: number[] } {
-  let ids = ix.layers.get(l);
-  if (!ids) {
-    const ins: number[] = [];
-    for (const t of l.node.inputs) {
-      if (t === "") continue;
-      const id = tensorId(ix, sizes, t);
-      if (!ins.includes(id)) ins.push(id);
-    }
-    const outs = l.node.outputs.filter((o) => o !== "").map((o) => tensorId(ix, sizes, o));
-    ids = { ins, outs };
-    ix.layers.set(l, ids);
-  }
-  return ids;
+/** A layer's output ids, omitted ones left out. */
+function outputsOf(l: LayerState): number[] {
+  return l.outs.includes(-1) ? l.outs.filter((t) => t >= 0) : l.outs;
 }
 
 /**
@@ -74,30 +46,37 @@ function layerIds(ix: Index, sizes: TensorSizes, l: LayerState): { ins: number[]
  * has the same size. Constants (weights) are not activations and are counted apart. With
  * `countInputs` false the graph inputs are taken as owned by the caller and cost nothing.
  */
-export function peakMemory(inputs: string[], outputs: string[], layers: LayerState[], sizes: TensorSizes, countInputs = true): PeakMemory {
-  const ix = indexOf(sizes);
-  const steps = layers.map((l) => layerIds(ix, sizes, l));
-  const inputIds = inputs.map((t) => tensorId(ix, sizes, t));
-  const keep = new Set(outputs.map((t) => tensorId(ix, sizes, t)));
-  const n = ix.bytes.length;
+export function peakMemory(
+  inputs: readonly number[],
+  outputs: readonly number[],
+  layers: readonly LayerState[],
+  table: TensorTable,
+  countInputs = true,
+  ins: number[][] = distinctInputs(layers),
+): PeakMemory {
+  const keep = new Set(outputs);
+  const n = table.bytes.length;
   const lastUse = new Int32Array(n).fill(-1);
-  steps.forEach((st, i) => {
-    for (const t of st.ins) lastUse[t] = i;
+  const outs = layers.map(outputsOf);
+  layers.forEach((l, i) => {
+    for (const t of ins[l.index]) lastUse[t] = i;
   });
-  const bytes = (t: number): number | null => (!countInputs && inputIds.includes(t) ? 0 : ix.bytes[t]);
+  const owned = new Uint8Array(n);
+  if (!countInputs) for (const t of inputs) owned[t] = 1;
+  const bytes = (t: number): number | null => (owned[t] ? 0 : table.bytes[t]);
 
   /**
    * One walk over the order. The first finds the peak and the step it happens at; the live
    * set is listed only by a second walk that stops there, so a graph whose live set grows
    * at every step (thousands of parallel branches) stays linear.
    */
-  const walk = (stopAt: number): { peak: number | null; step: number; live: Float64Array; alive: Uint8Array } => {
+  const walk = (stopAt: number): { peak: number | null; step: number; alive: Uint8Array } => {
     const live = new Float64Array(n);
     const alive = new Uint8Array(n);
     let current = 0;
-    for (const t of inputIds) {
+    for (const t of inputs) {
       const b = bytes(t);
-      if (b === null) return { peak: null, step: -1, live, alive };
+      if (b === null) return { peak: null, step: -1, alive };
       if (!alive[t]) current = add(current, b);
       alive[t] = 1;
       live[t] = b;
@@ -107,14 +86,15 @@ export function peakMemory(inputs: string[], outputs: string[], layers: LayerSta
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i];
       if (l.folded) continue;
-      const { ins, outs } = steps[i];
+      const lins = ins[l.index];
+      const louts = outs[i];
       const dies = (t: number) => alive[t] === 1 && lastUse[t] === i && !keep.has(t);
       let reused = -1;
-      const first = l.node.inputs[0] ? ins[0] : -1;
-      for (const o of outs) {
-        if (ix.constant[o]) continue;
+      const first = l.ins.length > 0 ? l.ins[0] : -1;
+      for (const o of louts) {
+        if (table.constant[o]) continue;
         const b = bytes(o);
-        if (b === null) return { peak: null, step: -1, live, alive };
+        if (b === null) return { peak: null, step: -1, alive };
         if (l.rule?.inPlace && reused < 0 && first >= 0 && dies(first) && live[first] === b) {
           // The output takes over the input's buffer.
           reused = first;
@@ -132,28 +112,28 @@ export function peakMemory(inputs: string[], outputs: string[], layers: LayerSta
         step = i;
       }
       if (i === stopAt) break;
-      for (const t of ins) {
+      for (const t of lins) {
         if (t === reused || !dies(t)) continue;
         current -= live[t];
         alive[t] = 0;
       }
       // Outputs nobody reads (and that are not graph outputs) die at once.
-      for (const o of outs) {
+      for (const o of louts) {
         if (alive[o] && lastUse[o] < 0 && !keep.has(o)) {
           current -= live[o];
           alive[o] = 0;
         }
       }
     }
-    return { peak, step, live, alive };
+    return { peak, step, alive };
   };
 
   const found = walk(-1);
   if (found.peak === null) return { peak: null, live: [] };
-  if (found.step < 0) return { peak: found.peak, live: [...inputs] };
+  if (found.step < 0) return { peak: found.peak, live: inputs.map((t) => table.names[t]) };
   const at = walk(found.step);
   const live: string[] = [];
-  for (const [name, id] of ix.id) if (at.alive[id]) live.push(name);
+  for (let t = 0; t < n; t++) if (at.alive[t]) live.push(table.names[t]);
   return { peak: found.peak, layer: layers[found.step].node.name, live };
 }
 
@@ -167,22 +147,26 @@ const WINDOW = 16;
  * the file's order. Only the WINDOW earliest ready layers are compared at each step, so
  * a 100,000-node graph orders in well under a second. Returns null when a size is unknown.
  */
-export function minMemoryOrder(layers: LayerState[], outputs: string[], sizes: TensorSizes): LayerState[] | null {
-  const ix = indexOf(sizes);
-  const steps = layers.map((l) => layerIds(ix, sizes, l));
-  const keep = new Set(outputs.map((t) => tensorId(ix, sizes, t)));
-  const n = ix.bytes.length;
+export function minMemoryOrder(
+  layers: readonly LayerState[],
+  outputs: readonly number[],
+  table: TensorTable,
+  ins: number[][] = distinctInputs(layers),
+): LayerState[] | null {
+  const keep = new Set(outputs);
+  const n = table.bytes.length;
   const producer = new Int32Array(n).fill(-1);
-  steps.forEach((st, i) => {
+  const outs = layers.map(outputsOf);
+  outs.forEach((st, i) => {
     if (layers[i].folded) return;
-    for (const o of st.outs) if (!ix.constant[o]) producer[o] = i;
+    for (const o of st) if (!table.constant[o]) producer[o] = i;
   });
-  const inputsOf = steps.map((st, i) => (layers[i].folded ? [] : st.ins.filter((t) => !ix.constant[t])));
+  const inputsOf = layers.map((l) => (l.folded ? [] : ins[l.index].filter((t) => !table.constant[t])));
   const remaining = new Int32Array(n);
   const consumers: number[][] = layers.map(() => []);
   const indegree = new Int32Array(layers.length);
-  for (const [i, ins] of inputsOf.entries()) {
-    for (const t of ins) {
+  for (const [i, lins] of inputsOf.entries()) {
+    for (const t of lins) {
       remaining[t]++;
       const p = producer[t];
       if (p >= 0) {
@@ -194,9 +178,9 @@ export function minMemoryOrder(layers: LayerState[], outputs: string[], sizes: T
   const outBytes: number[] = [];
   for (const [i, l] of layers.entries()) {
     let b = 0;
-    for (const o of steps[i].outs) {
-      if (l.folded || ix.constant[o]) continue;
-      const size = ix.bytes[o];
+    for (const o of outs[i]) {
+      if (l.folded || table.constant[o]) continue;
+      const size = table.bytes[o];
       if (size === null) return null;
       b += size;
     }
@@ -204,7 +188,7 @@ export function minMemoryOrder(layers: LayerState[], outputs: string[], sizes: T
   }
   const score = (i: number): number => {
     let freed = 0;
-    for (const t of inputsOf[i]) if (remaining[t] === 1 && !keep.has(t)) freed += ix.bytes[t] ?? 0;
+    for (const t of inputsOf[i]) if (remaining[t] === 1 && !keep.has(t)) freed += table.bytes[t] ?? 0;
     // An in-place op allocates nothing but keeps its input's buffer: the same net figure.
     return outBytes[i] - freed;
   };
@@ -246,11 +230,17 @@ export interface MemoryFigures {
 }
 
 /** Peaks in the file's order (with and without the input) and in a memory-minimising order. */
-export function memoryFigures(inputs: string[], outputs: string[], layers: LayerState[], sizes: TensorSizes): MemoryFigures {
-  const file = peakMemory(inputs, outputs, layers, sizes);
-  const fileWithoutInput = peakMemory(inputs, outputs, layers, sizes, false);
-  const order = file.peak === null ? null : minMemoryOrder(layers, outputs, sizes);
-  const greedy = order ? peakMemory(inputs, outputs, order, sizes) : file;
+export function memoryFigures(
+  inputs: readonly number[],
+  outputs: readonly number[],
+  layers: readonly LayerState[],
+  table: TensorTable,
+): MemoryFigures {
+  const ins = distinctInputs(layers);
+  const file = peakMemory(inputs, outputs, layers, table, true, ins);
+  const fileWithoutInput = peakMemory(inputs, outputs, layers, table, false, ins);
+  const order = file.peak === null ? null : minMemoryOrder(layers, outputs, table, ins);
+  const greedy = order ? peakMemory(inputs, outputs, order, table, true, ins) : file;
   const better = greedy.peak !== null && file.peak !== null && greedy.peak < file.peak;
   return { file, fileWithoutInput, minOrder: better ? greedy : file };
 }

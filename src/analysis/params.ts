@@ -24,26 +24,28 @@ export interface ParamTotals {
  * marks frozen) are non-trainable. Totals count each stored tensor once; a per-layer
  * figure is given for every user.
  */
-export function countParams(g: Graph, layers: LayerState[]): { perLayer: Map<LayerState, LayerParams>; totals: ParamTotals } {
-  const perLayer = new Map<LayerState, LayerParams>();
+export function countParams(g: Graph, layers: LayerState[]): { perLayer: LayerParams[]; totals: ParamTotals } {
+  const perLayer: LayerParams[] = [];
   const buffers = new Set<string>();
   const asWeight = new Set<string>();
   for (const layer of layers) {
-    const valueInputs = new Set(layer.rule?.valueInputs ?? []);
-    const bufferInputs = new Set(layer.rule?.bufferInputs ?? []);
     let params: number | null = 0;
     let trainable: number | null = 0;
-    layer.node.inputs.forEach((name, i) => {
-      const t = layer.ctx.inputs[i];
-      if (!t || !t.constant || !isWeight(g, name, t.dtype) || valueInputs.has(i) || layer.folded || isLiteral(g, name)) return;
-      asWeight.add(name);
-      const n = t.shape ? numel(t.shape) : null;
-      const isBuffer = bufferInputs.has(i) || g.tensors.get(name)?.initializer?.trainable === false;
-      if (isBuffer) buffers.add(name);
-      params = n === null || params === null ? null : add(params, n);
-      if (!isBuffer) trainable = n === null || trainable === null ? null : add(trainable, n);
-    });
-    perLayer.set(layer, { params, trainable });
+    if (!layer.folded) {
+      const { inputs } = layer.node;
+      for (let i = 0; i < inputs.length; i++) {
+        const name = inputs[i];
+        const t = layer.ctx.inputs[i];
+        if (!t || !t.constant || !isWeight(g, name, t.dtype) || layer.rule?.valueInputs?.includes(i) || isLiteral(g, name)) continue;
+        asWeight.add(name);
+        const n = t.shape ? numel(t.shape) : null;
+        const isBuffer = layer.rule?.bufferInputs?.includes(i) || g.tensors.get(name)?.initializer?.trainable === false;
+        if (isBuffer) buffers.add(name);
+        params = n === null || params === null ? null : add(params, n);
+        if (!isBuffer) trainable = n === null || trainable === null ? null : add(trainable, n);
+      }
+    }
+    perLayer[layer.index] = { params, trainable };
   }
 
   // Constants reaching a weight through folded layers (Identity, Cast, weight transforms)

@@ -7,6 +7,11 @@ import { Attrs, type OpRule, type RuleContext, ruleFor, type TensorState } from 
 /** A node with its rule and the context every later pass reads. */
 export interface LayerState {
   node: Node;
+  /** Position in the topological order. */
+  index: number;
+  /** Input and output tensors as ids into `ShapeResult.states` (-1 for an omitted one, `""`). */
+  ins: number[];
+  outs: number[];
   /** Undefined for an op convscope does not know. */
   rule?: OpRule;
   ctx: RuleContext;
@@ -18,6 +23,14 @@ export interface LayerState {
 export interface ShapeResult {
   order: LayerState[];
   tensors: Map<string, TensorState>;
+  /**
+   * Every tensor as a small integer, numbered in `tensors`' order: later passes keep their
+   * per-tensor facts in arrays indexed by it rather than in maps keyed by name.
+   */
+  ids: Map<string, number>;
+  /** Final state by id (`states[id] === tensors.get(names[id])`). */
+  states: TensorState[];
+  names: string[];
   /** Symbols still unbound after binding (their numbers are unknown). */
   symbols: Set<string>;
   notes: string[];
@@ -36,8 +49,27 @@ const MAX_VALUE_ELEMENTS = 4096;
 /** Infers every tensor's shape and dtype in topological order. */
 export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResult {
   const tensors = new Map<string, TensorState>();
+  const ids = new Map<string, number>();
+  const states: TensorState[] = [];
+  const names: string[] = [];
+  const idOf = (name: string): number => {
+    let id = ids.get(name);
+    if (id === undefined) {
+      id = states.length;
+      ids.set(name, id);
+      names.push(name);
+      states.push(undefined as unknown as TensorState);
+    }
+    return id;
+  };
+  const setState = (name: string, t: TensorState): number => {
+    const id = idOf(name);
+    tensors.set(name, t);
+    states[id] = t;
+    return id;
+  };
   const notes: string[] = [];
-  for (const [name, t] of g.tensors) tensors.set(name, initialState(t));
+  for (const [name, t] of g.tensors) setState(name, initialState(t));
 
   for (const name of Object.keys(bind.inputs ?? {})) {
     if (!g.inputs.includes(name)) {
@@ -64,7 +96,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
     t.shape?.forEach((d, i) => {
       if (typeof d === "string" && typeof shape?.[i] === "number") bound.set(d, shape[i] as number);
     });
-    tensors.set(name, { ...t, shape, constant: false });
+    setState(name, { ...t, shape, constant: false });
   }
   const declared = (tensor: string): Shape | undefined =>
     g.tensors.get(tensor)?.shape?.map((d) => (typeof d === "string" ? (bound.get(d) ?? d) : d));
@@ -74,7 +106,8 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
   const opset = g.opset ?? 13;
   for (const node of order) {
     const rule = ruleFor(node.op);
-    const inputs = node.inputs.map((n) => (n === "" ? undefined : tensors.get(n)));
+    const ins = node.inputs.map((n) => (n === "" ? -1 : (ids.get(n) ?? -1)));
+    const inputs = ins.map((id) => (id < 0 ? undefined : states[id]));
     const ctx: RuleContext = { node, inputs, outputs: [], attrs: new Attrs(node), opset };
     // Outputs of a node whose inputs are all constants are constants (a Constant node has none).
     const folded = (inputs.length > 0 || node.op === "Constant") && inputs.every((t) => t === undefined || t.constant);
@@ -89,19 +122,28 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
         });
       }
     }
-    node.outputs.forEach((name, i) => {
-      if (name === "") return;
+    const outs = node.outputs.map((name, i) => {
+      if (name === "") return -1;
       const out = ctx.outputs[i];
       // A shape the rule could not infer may still be declared in the file (value_info).
       const shape = out.shape ?? declared(name);
       if (shape) checkDims(node, name, shape);
       out.shape = shape;
       for (const d of shape ?? []) if (typeof d === "string") symbols.add(d);
-      tensors.set(name, { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined });
+      return setState(name, { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined });
     });
-    layers.push({ node, rule, ctx, status: rule ? "ok" : "unknown", folded: folded && rule !== undefined });
+    layers.push({
+      node,
+      index: layers.length,
+      ins,
+      outs,
+      rule,
+      ctx,
+      status: rule ? "ok" : "unknown",
+      folded: folded && rule !== undefined,
+    });
   }
-  return { order: layers, tensors, symbols, notes };
+  return { order: layers, tensors, ids, states, names, symbols, notes };
 }
 
 function checkDims(node: Node, tensor: string, shape: Shape): void {

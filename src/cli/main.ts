@@ -12,7 +12,7 @@ import type { Graph } from "../core/graph.js";
 import type { Report } from "../core/report.js";
 import { parseShape, type Shape } from "../core/shape.js";
 import { readModel } from "../formats/index.js";
-import { RENDERERS, renderRfTable } from "../render/index.js";
+import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
 import { ZOO } from "../zoo/index.js";
 import { fileSource } from "./node-source.js";
 import { serve } from "./serve.js";
@@ -106,7 +106,10 @@ function run(argv: string[], out: (s: string) => void): number {
   const report = withModel(positionals[0], (g) => analyze(g, opts));
   const query = rfQuery(report, v);
   if (query !== undefined) out(format === "json" ? `${JSON.stringify(query.result, null, 2)}\n` : query.text);
-  else out(v["rf-table"] ? renderRfTable(report) : render(report));
+  else if (v["rf-table"]) out(renderRfTable(report));
+  // A large JSON report goes out in pieces rather than as one string of its whole size.
+  else if (format === "json") for (const chunk of jsonChunks(report)) out(chunk);
+  else out(render(report));
   return 0;
 }
 

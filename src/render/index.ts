@@ -1,11 +1,11 @@
 import type { Report } from "../core/report.js";
 import { renderCsv } from "./csv.js";
-import { renderJson } from "./json.js";
+import { jsonChunks, renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderRfTable } from "./rf-table.js";
 import { renderTable } from "./table.js";
 
-export { renderCsv, renderJson, renderMarkdown, renderRfTable, renderTable };
+export { jsonChunks, renderCsv, renderJson, renderMarkdown, renderRfTable, renderTable };
 
 export const RENDERERS: Record<string, (r: Report) => string> = {
   table: renderTable,

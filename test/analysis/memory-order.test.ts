@@ -98,9 +98,10 @@ test("bounds on every ONNX fixture", () => {
   }
 });
 
-test("the memory-minimising order stays fast and valid on a 100,000-node graph", () => {
+test("the memory-minimising order is valid on a 100,000-node graph", () => {
   // 33,334 blocks of relu_a, relu_b, add on a 1×8×4×4 map (512 bytes): 100,002 layers,
   // written out directly (the builder checks names pairwise, which is for small graphs).
+  // (How fast it runs is measured by `npm run bench`, not asserted here.)
   const shape = [1, 8, 4, 4];
   const g: Graph = { name: "long", format: "builder", inputs: ["x"], outputs: [], nodes: [], tensors: new Map(), notes: [] };
   g.tensors.set("x", { name: "x", dtype: "float32", shape });
@@ -112,15 +113,12 @@ test("the memory-minimising order stays fast and valid on a 100,000-node graph",
     x = `s${i}`;
   }
   g.outputs = [x];
-  const layers = inferShapes(g, topoOrder(g), {}).order;
-  const tensors = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, 512] as const)));
-  tensors.set("x", 512);
-  const sizes = { bytes: (t: string) => tensors.get(t) ?? null, isConstant: () => false };
-  const t0 = performance.now();
-  const order = minMemoryOrder(layers, g.outputs, sizes);
-  const ms = performance.now() - t0;
+  const shapes = inferShapes(g, topoOrder(g), {});
+  const layers = shapes.order;
+  const table = { names: shapes.names, bytes: shapes.names.map(() => 512), constant: shapes.names.map(() => false) };
+  const id = (t: string) => shapes.ids.get(t) as number;
+  const order = minMemoryOrder(layers, [id(x)], table);
   assert.ok(order && order.length === layers.length);
-  assert.ok(ms < 5_000, `ordering took ${ms.toFixed(0)} ms`);
   // Every layer runs after the producers of its inputs.
   const done = new Set<string>(["x"]);
   for (const l of order) {
@@ -129,6 +127,6 @@ test("the memory-minimising order stays fast and valid on a 100,000-node graph",
   }
   // Each block: relu_a allocates beside its input (still read by relu_b): 2 maps; relu_b
   // takes over its dying input's buffer and the add writes into one operand: never 3.
-  assert.equal(peakMemory(g.inputs, g.outputs, order, sizes).peak, 2 * 512);
+  assert.equal(peakMemory([id("x")], [id(x)], order, table).peak, 2 * 512);
   assert.equal(analyze(g).totals.peak_activation_bytes, 2 * 512);
 });
