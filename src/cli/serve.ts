@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
+import { createRequire } from "node:module";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -8,6 +8,10 @@ import { ConvscopeError } from "../core/errors.js";
 import { readModel } from "../formats/index.js";
 import { ZOO } from "../zoo/index.js";
 import { fileSource } from "./node-source.js";
+
+// http and child_process are loaded when a page is served, not at every start of the
+// command (they are a tenth of its start-up): the bundled CLI imports this module always.
+const require = createRequire(import.meta.url);
 
 const HELP = `usage: convscope serve [model] [--port N] [--no-open]
   serves the offline web page on http://127.0.0.1:N/ (default port 8737; 0 picks a free one)
@@ -57,6 +61,7 @@ export async function startServer(page: string, port = 8737): Promise<{ url: str
   const html = Buffer.from(page);
   const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html.toString("utf8", 0, 4096))?.[1];
   let bound = port;
+  const { createServer } = require("node:http") as typeof import("node:http");
   const server = createServer((req, res) => {
     // Only our own origin: a page elsewhere that points a DNS name at 127.0.0.1 gets nothing.
     const host = req.headers.host ?? "";
@@ -111,6 +116,7 @@ function openBrowser(url: string, err: (s: string) => void): void {
         ? ["cmd", ["/c", "start", "", url]]
         : ["xdg-open", [url]];
   try {
+    const { spawn } = require("node:child_process") as typeof import("node:child_process");
     const child = spawn(cmd, args as string[], { detached: true, stdio: "ignore" });
     child.on("error", () => err(`convscope: could not start a browser; open ${url}\n`));
     child.unref();
