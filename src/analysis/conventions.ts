@@ -22,6 +22,8 @@ export interface Convention {
   includes: string;
   /** The layer's count with its formula, or null when a size it needs is unknown. */
   measure(c: Cost, layer: LayerState): Count | null;
+  /** The value alone, where it is cheaper than `measure` (the report asks it of every layer). */
+  count?(c: Cost, layer: LayerState): number | null;
 }
 
 /** A count and how it was obtained, with the values substituted (`macs + bias = 1 + 2`; built only when asked). */
@@ -105,14 +107,16 @@ const macs: Convention = {
   includes:
     "multiply–accumulates of conv, transposed conv (on the input), fully-connected and matmul; no bias, norm, activation or pooling",
   measure: (c) => ({ value: c.macs, how: () => (c.macs ? `macs = ${fmt(c.macs)}` : "0 (no multiply–accumulates)") }),
+  count: (c) => c.macs,
 };
 
 const flops: Convention = {
   name: "flops",
   used: "torch.utils.flop_counter, DeepSpeed, calflops (2·MAC), plus every other op",
   includes: "2 per MAC, plus each bias add, norm, activation, pooling and element-wise operation",
+  count: (c) => flopCount(c),
   measure(c) {
-    const value = add(mul(2, c.macs), c.bias, c.add, c.mul, c.div, c.exp, c.cmp);
+    const value = flopCount(c);
     if (value === 0) return none("no arithmetic");
     const how = () => {
       const terms = (["bias", "add", "mul", "div", "exp", "cmp"] as const).filter((k) => c[k]);
@@ -123,6 +127,10 @@ const flops: Convention = {
     return { value, how };
   },
 };
+
+function flopCount(c: Cost): number {
+  return add(mul(2, c.macs), c.bias, c.add, c.mul, c.div, c.exp, c.cmp);
+}
 
 /**
  * ptflops (sovrasov/flops-counter.pytorch, `backend="pytorch"`): module hooks on a batch-1
@@ -323,6 +331,7 @@ const netscope: Convention = {
   used: "Netscope CNN Analyzer (Caffe; its macc column)",
   includes:
     "macc of conv/fc (groups honoured), Scale, Eltwise PROD and LRN; comp/add/div/exp reported apart; deconvolution on the output size (Netscope's error)",
+  count: (c, l) => netscopeParts(c, l)?.macc ?? null,
   measure(c, l) {
     const p = netscopeParts(c, l);
     if (!p) return null;
@@ -345,6 +354,7 @@ const seed: Convention = {
   used: "the seed article (AlexNet by hand)",
   includes: "conv (k·k·c_in/groups + 1)·H·W·c_out and fully-connected (o1 + 1)·o2; nothing else",
   measure: (c) => ({ value: c.seed, how: () => (c.seed ? `seed = ${fmt(c.seed)}` : "0 (only conv and fully-connected count)") }),
+  count: (c) => c.seed,
 };
 
 export const CONVENTIONS: readonly Convention[] = [macs, flops, ptflops, thop, netscope, seed];
@@ -355,5 +365,5 @@ export function convention(name: string): Convention | undefined {
 
 /** The layer's count in a convention (whole batch), or null when a size is unknown. */
 export function countIn(cv: Convention, c: Cost, layer: LayerState): number | null {
-  return cv.measure(c, layer)?.value ?? null;
+  return cv.count ? cv.count(c, layer) : (cv.measure(c, layer)?.value ?? null);
 }

@@ -165,8 +165,8 @@ export function minMemoryOrder(
   const remaining = new Int32Array(n);
   const consumers: number[][] = layers.map(() => []);
   const indegree = new Int32Array(layers.length);
-  for (const [i, lins] of inputsOf.entries()) {
-    for (const t of lins) {
+  for (let i = 0; i < inputsOf.length; i++) {
+    for (const t of inputsOf[i]) {
       remaining[t]++;
       const p = producer[t];
       if (p >= 0) {
@@ -176,10 +176,10 @@ export function minMemoryOrder(
     }
   }
   const outBytes: number[] = [];
-  for (const [i, l] of layers.entries()) {
+  for (let i = 0; i < layers.length; i++) {
     let b = 0;
     for (const o of outs[i]) {
-      if (l.folded || table.constant[o]) continue;
+      if (layers[i].folded || table.constant[o]) continue;
       const size = table.bytes[o];
       if (size === null) return null;
       b += size;

@@ -22,10 +22,11 @@ export interface LayerState {
 
 export interface ShapeResult {
   order: LayerState[];
-  tensors: Map<string, TensorState>;
+  /** Final state by name. */
+  tensors: TensorLookup;
   /**
-   * Every tensor as a small integer, numbered in `tensors`' order: later passes keep their
-   * per-tensor facts in arrays indexed by it rather than in maps keyed by name.
+   * Every tensor as a small integer (file tensors first, then outputs in order): later passes
+   * keep their per-tensor facts in arrays indexed by it rather than in maps keyed by name.
    */
   ids: Map<string, number>;
   /** Final state by id (`states[id] === tensors.get(names[id])`). */
@@ -34,6 +35,10 @@ export interface ShapeResult {
   /** Symbols still unbound after binding (their numbers are unknown). */
   symbols: Set<string>;
   notes: string[];
+}
+
+export interface TensorLookup {
+  get(name: string): TensorState | undefined;
 }
 
 export interface Bindings {
@@ -48,7 +53,6 @@ const MAX_VALUE_ELEMENTS = 4096;
 
 /** Infers every tensor's shape and dtype in topological order. */
 export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResult {
-  const tensors = new Map<string, TensorState>();
   const ids = new Map<string, number>();
   const states: TensorState[] = [];
   const names: string[] = [];
@@ -64,9 +68,14 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
   };
   const setState = (name: string, t: TensorState): number => {
     const id = idOf(name);
-    tensors.set(name, t);
     states[id] = t;
     return id;
+  };
+  const tensors: TensorLookup = {
+    get(name) {
+      const id = ids.get(name);
+      return id === undefined ? undefined : states[id];
+    },
   };
   const notes: string[] = [];
   for (const [name, t] of g.tensors) setState(name, initialState(t));

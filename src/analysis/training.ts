@@ -2,8 +2,7 @@ import { byteSize, isFloat } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { TrainingReport } from "../core/report.js";
 import { add, mul, numel } from "../core/shape.js";
-import type { TensorState } from "../ops/index.js";
-import type { LayerState } from "./shapes.js";
+import type { LayerState, TensorLookup } from "./shapes.js";
 
 export type Optimizer = TrainingReport["optimizer"];
 export type Precision = TrainingReport["precision"];
@@ -74,7 +73,7 @@ const NORMS = new Set(["BatchNormalization", "InstanceNormalization", "LayerNorm
  */
 export function trainingBytes(
   layers: LayerState[],
-  tensors: Map<string, TensorState>,
+  tensors: TensorLookup,
   params: { params: number; trainable: number },
   batch: number,
   opts: TrainingOptions,
@@ -111,7 +110,7 @@ export function trainingBytes(
 }
 
 /** Bytes of the activations the backward pass needs (whole batch), or null when a size is unknown. */
-export function savedActivationBytes(layers: LayerState[], tensors: Map<string, TensorState>, mixed: boolean): number | null {
+export function savedActivationBytes(layers: LayerState[], tensors: TensorLookup, mixed: boolean): number | null {
   const saved = new Set<string>();
   let extra = 0;
   let unknown = false;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { netscopeParts } from "../../src/analysis/conventions.js";
+import { CONVENTIONS, netscopeParts } from "../../src/analysis/conventions.js";
 import { analyze } from "../../src/analysis/index.js";
 import { topoOrder } from "../../src/analysis/order.js";
 import { inferShapes } from "../../src/analysis/shapes.js";
@@ -126,4 +126,22 @@ test("AlexNet (Caffe deploy, zoo): Netscope macc adds LRN's size·n; seed conv1 
   assert.equal(r.totals.by_convention.netscope, 724_406_816 + 1_452_000 + 933_120);
   assert.equal(r.totals.by_convention.netscope, 726_791_936);
   assert.equal(r.totals.by_convention.seed, 725_066_088);
+});
+
+test("a convention's quick count equals the value --explain derives, on every layer of three zoo nets", () => {
+  for (const name of ["resnet50", "mobilenet_v2", "alexnet"]) {
+    const g = ZOO[name].build();
+    let compared = 0;
+    for (const l of inferShapes(g, topoOrder(g), {}).order) {
+      if (!l.rule?.cost || l.folded) continue;
+      const c = l.rule.cost(l.ctx);
+      if (!c) continue;
+      for (const cv of CONVENTIONS) {
+        if (!cv.count) continue;
+        assert.equal(cv.count(c, l), cv.measure(c, l)?.value ?? null, `${name} ${l.node.name} ${cv.name}`);
+        compared++;
+      }
+    }
+    assert.ok(compared > 80, `${name}: ${compared} counts compared`);
+  }
 });
