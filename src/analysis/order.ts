@@ -19,8 +19,11 @@ export function topoOrder(g: Graph): Node[] {
       producer.set(t, i);
     }
   });
-  const available = new Set<string>(g.inputs);
-  for (const [name, t] of g.tensors) if (t.initializer || t.value) available.add(name);
+  const inputs = new Set<string>(g.inputs);
+  const available = (name: string) => {
+    const t = g.tensors.get(name);
+    return inputs.has(name) || (t !== undefined && (t.initializer !== undefined || t.value !== undefined));
+  };
 
   const indegree = new Array<number>(g.nodes.length).fill(0);
   const consumers: number[][] = g.nodes.map(() => []);
@@ -29,8 +32,7 @@ export function topoOrder(g: Graph): Node[] {
       if (t === "") continue;
       const p = producer.get(t);
       if (p === undefined) {
-        if (!available.has(t))
-          throw new ConvscopeError(`reads tensor '${t}', which no layer produces and is not an input`, { layer: n.name });
+        if (!available(t)) throw new ConvscopeError(`reads tensor '${t}', which no layer produces and is not an input`, { layer: n.name });
         continue;
       }
       indegree[i]++;

@@ -1,5 +1,5 @@
 import { byteSize, type DType, isFloat } from "../core/dtype.js";
-import type { Graph } from "../core/graph.js";
+import type { Graph, Tensor } from "../core/graph.js";
 import { add, numel } from "../core/shape.js";
 import type { LayerState } from "./shapes.js";
 
@@ -36,10 +36,12 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: LayerPa
       for (let i = 0; i < inputs.length; i++) {
         const name = inputs[i];
         const t = layer.ctx.inputs[i];
-        if (!t || !t.constant || !isWeight(g, name, t.dtype) || layer.rule?.valueInputs?.includes(i) || isLiteral(g, name)) continue;
+        if (!t || !t.constant || layer.rule?.valueInputs?.includes(i)) continue;
+        const stored = g.tensors.get(name);
+        if (!isWeight(stored, t.dtype) || isLiteral(stored)) continue;
         asWeight.add(name);
         const n = t.shape ? numel(t.shape) : null;
-        const isBuffer = layer.rule?.bufferInputs?.includes(i) || g.tensors.get(name)?.initializer?.trainable === false;
+        const isBuffer = layer.rule?.bufferInputs?.includes(i) || stored?.initializer?.trainable === false;
         if (isBuffer) buffers.add(name);
         params = n === null || params === null ? null : add(params, n);
         if (!isBuffer) trainable = n === null || trainable === null ? null : add(trainable, n);
@@ -54,13 +56,13 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: LayerPa
     const layer = layers[i];
     if (!layer.folded || !layer.node.outputs.some((o) => asWeight.has(o))) continue;
     layer.ctx.inputs.forEach((t, j) => {
-      if (t && isWeight(g, layer.node.inputs[j], t.dtype)) asWeight.add(layer.node.inputs[j]);
+      if (t && isWeight(g.tensors.get(layer.node.inputs[j]), t.dtype)) asWeight.add(layer.node.inputs[j]);
     });
   }
 
   const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {} };
   for (const [name, t] of g.tensors) {
-    if (!t.initializer || !isWeight(g, name, t.dtype) || !asWeight.has(name) || !t.shape) continue;
+    if (!t.initializer || !isWeight(t, t.dtype) || !asWeight.has(name) || !t.shape) continue;
     const n = numel(t.shape);
     if (n === null) continue;
     totals.params = add(totals.params, n);
@@ -72,12 +74,11 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: LayerPa
 }
 
 /** Floating-point constants are weights; so are quantized integer ones (not shape constants). */
-function isWeight(g: Graph, name: string, dtype: DType): boolean {
-  return isFloat(dtype) || g.tensors.get(name)?.initializer?.quantized === true;
+function isWeight(stored: Tensor | undefined, dtype: DType): boolean {
+  return isFloat(dtype) || stored?.initializer?.quantized === true;
 }
 
 /** A constant the reader wrote out itself (Eltwise coefficients, Power's scale): a value, not a stored weight. */
-function isLiteral(g: Graph, name: string): boolean {
-  const t = g.tensors.get(name);
+function isLiteral(t: Tensor | undefined): boolean {
   return t !== undefined && t.value !== undefined && t.initializer === undefined;
 }
