@@ -25,16 +25,26 @@ export function topoOrder(g: Graph): Node[] {
     return inputs.has(name) || (t !== undefined && (t.initializer !== undefined || t.value !== undefined));
   };
 
-  const indegree = new Array<number>(g.nodes.length).fill(0);
-  const consumers: number[][] = g.nodes.map(() => []);
+  // Files are nearly always written in a valid order already; then that order is the answer
+  // (the lowest-index-first order of a graph whose own order is valid is that order).
+  let inOrder = true;
   g.nodes.forEach((n, i) => {
     for (const t of n.inputs) {
       if (t === "") continue;
       const p = producer.get(t);
       if (p === undefined) {
         if (!available(t)) throw new ConvscopeError(`reads tensor '${t}', which no layer produces and is not an input`, { layer: n.name });
-        continue;
-      }
+      } else if (p >= i) inOrder = false;
+    }
+  });
+  if (inOrder) return [...g.nodes];
+
+  const indegree = new Array<number>(g.nodes.length).fill(0);
+  const consumers: number[][] = g.nodes.map(() => []);
+  g.nodes.forEach((n, i) => {
+    for (const t of n.inputs) {
+      const p = t === "" ? undefined : producer.get(t);
+      if (p === undefined) continue;
       indegree[i]++;
       consumers[p].push(i);
     }

@@ -125,7 +125,9 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
       ctx.outputs = node.outputs.map((o) => ({ dtype: g.tensors.get(o)?.dtype ?? "unknown", shape: declared(o) }));
     } else {
       ctx.outputs = rule.infer(ctx);
-      if (ctx.outputs.length < node.outputs.filter((o) => o !== "").length) {
+      let named = 0;
+      for (const o of node.outputs) if (o !== "") named++;
+      if (ctx.outputs.length < named) {
         throw new ConvscopeError(`has ${node.outputs.length} outputs, the ${node.op} rule gives ${ctx.outputs.length}`, {
           layer: node.name,
         });

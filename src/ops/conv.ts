@@ -43,9 +43,12 @@ function checkBias(ctx: RuleContext, channels: Dim): void {
 
 /** Convolution window from the attributes; the input's spatial size matters only for SAME padding. */
 function convWindow(ctx: RuleContext): { win: Window; x?: Shape; w: Shape } {
-  const { x, w } = operands(ctx);
-  const spatial = x ? spatialOf(ctx, x) : w.slice(2).map((_, i) => `in${i}`);
-  return { win: readWindow(ctx, ctx.attrs, kernelOf(ctx, w, spatial.length), spatial), x, w };
+  ctx.memo ??= (() => {
+    const { x, w } = operands(ctx);
+    const spatial = x ? spatialOf(ctx, x) : w.slice(2).map((_, i) => `in${i}`);
+    return { win: readWindow(ctx, ctx.attrs, kernelOf(ctx, w, spatial.length), spatial), x, w };
+  })();
+  return ctx.memo as { win: Window; x?: Shape; w: Shape };
 }
 
 /**
@@ -71,7 +74,7 @@ export const conv: OpRule = {
   cost(ctx) {
     const out = ctx.outputs[0].shape;
     const outN = out ? numel(out) : null;
-    const perOut = numel(operands(ctx).w.slice(1)); // (C/group)·Πk
+    const perOut = numel(convWindow(ctx).w.slice(1)); // (C/group)·Πk
     if (outN === null || perOut === null) return null;
     return convCost(outN, perOut, ctx.inputs[2] !== undefined);
   },

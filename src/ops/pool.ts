@@ -4,11 +4,14 @@ import { cost, inputShape, layerError, type OpRule, type RuleContext } from "./r
 import { readWindow, spatialOf, type Window, windowField, windowOutputs } from "./window.js";
 
 function poolWindow(ctx: RuleContext): { x?: Shape; w: Window } {
-  const kernel = ctx.attrs.ints("kernel_shape");
-  const x = inputShape(ctx, 0);
-  const spatial = x ? spatialOf(ctx, x) : kernel.map((_, i) => `in${i}`);
-  if (kernel.length !== spatial.length) layerError(ctx, `kernel_shape has ${kernel.length} axes, input has ${spatial.length}`);
-  return { x, w: readWindow(ctx, ctx.attrs, kernel, spatial) };
+  ctx.memo ??= (() => {
+    const kernel = ctx.attrs.ints("kernel_shape");
+    const x = inputShape(ctx, 0);
+    const spatial = x ? spatialOf(ctx, x) : kernel.map((_, i) => `in${i}`);
+    if (kernel.length !== spatial.length) layerError(ctx, `kernel_shape has ${kernel.length} axes, input has ${spatial.length}`);
+    return { x, w: readWindow(ctx, ctx.attrs, kernel, spatial) };
+  })();
+  return ctx.memo as { x?: Shape; w: Window };
 }
 
 /**

@@ -41,8 +41,17 @@ export interface Cost {
 
 export const ZERO_COST: Cost = { macs: 0, bias: 0, add: 0, mul: 0, div: 0, exp: 0, cmp: 0, seed: 0 };
 
-export function cost(parts: Partial<Cost>): Cost {
-  return { ...ZERO_COST, ...parts };
+export function cost(p: Partial<Cost>): Cost {
+  return {
+    macs: p.macs ?? 0,
+    bias: p.bias ?? 0,
+    add: p.add ?? 0,
+    mul: p.mul ?? 0,
+    div: p.div ?? 0,
+    exp: p.exp ?? 0,
+    cmp: p.cmp ?? 0,
+    seed: p.seed ?? 0,
+  };
 }
 
 /**
@@ -91,6 +100,8 @@ export interface RuleContext {
   outputs: OutputState[];
   attrs: Attrs;
   opset: number;
+  /** The rule's own per-layer scratch: geometry its `infer` worked out, reused by `cost` and `field`. */
+  memo?: unknown;
 }
 
 export interface OpRule {
