@@ -12,7 +12,7 @@ import { attr, graph, inlineWeights, model, node, type Pb, tensor, valueInfo } f
  */
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const CLI = join(ROOT, "dist/cli/convscope.mjs");
+const CLI = join(ROOT, "bin/convscope.cjs");
 const FIXTURES = join(ROOT, "../shared/fixtures/onnx");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -107,7 +107,8 @@ function machine(): string {
 }
 
 function main(): void {
-  if (!existsSync(CLI)) throw new Error("dist/cli/convscope.mjs is missing: run `npm run build` first (npm run bench does)");
+  if (!existsSync(join(ROOT, "dist/cli/convscope.cjs")))
+    throw new Error("dist/cli/convscope.cjs is missing: run `npm run build` first (npm run bench does)");
   const start = machine();
   const dir = mkdtempSync(join(tmpdir(), "convscope-bench-"));
   const rows: string[] = [];
@@ -175,7 +176,7 @@ function main(): void {
       "",
       `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (bench/onnx.ts): ${start}.`,
       `Each figure is the median of ${RUNS} whole processes (3 for the largest files) after one warm-up run, files in the page cache.`,
-      "`convscope` is `node dist/cli/convscope.mjs FILE --json` (the bundled command `bin` installs) (stdout to /dev/null); peak RSS from `/usr/bin/time -f %M`;",
+      "`convscope` is `node bin/convscope.cjs FILE --json`, the installed command (the bundled CLI, loaded through the V8 code cache the build stores) (stdout to /dev/null); peak RSS from `/usr/bin/time -f %M`;",
       '"read" is the bytes the process read from files (`rchar` of /proc/self/io) beyond what `convscope --version` reads.',
       CA
         ? "This machine sets NODE_EXTRA_CA_CERTS (a proxy's certificates), which Node loads at every start before any script runs; the \"no CA var\" columns run the same command without it, as a user's shell would."

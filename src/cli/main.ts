@@ -1,5 +1,5 @@
-#!/usr/bin/env node
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { CONVENTIONS } from "../analysis/conventions.js";
 import { explainLayer } from "../analysis/explain.js";
@@ -222,11 +222,22 @@ function version(): string {
   return `convscope ${pkg.version}`;
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain || process.argv[1]?.endsWith("/convscope")) {
+/**
+ * The command as a process runs it: output to stdout, errors to stderr, the exit code set.
+ * A reader that stops early (`convscope m.onnx --json | head`) closes the pipe: that ends
+ * the command quietly, never with a stack trace.
+ */
+export function runCli(argv: string[]): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   process.exitCode = main(
-    process.argv.slice(2),
+    argv,
     (s) => process.stdout.write(s),
     (s) => process.stderr.write(s),
   );
 }
+
+// `tsx src/cli/main.ts` (npm start); the installed command is bin/convscope.cjs.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runCli(process.argv.slice(2));
