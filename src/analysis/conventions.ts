@@ -141,6 +141,10 @@ function flopCount(c: Cost): number {
  * (k·C_in·C_out/g per output position) — wrong, reproduced only here. `x + y` written as an
  * operator (torchvision's residual adds) is invisible to it; other ops count 0.
  */
+/** ptflops' hooks that count the output's elements, and those that count the input's (every pooling). */
+const PTFLOPS_OUTPUT_NUMEL = new Set(["Relu", "PRelu", "Elu", "LeakyRelu", "Clip", "Gelu", "Resize", "Upsample", "Softmax", "LogSoftmax"]);
+const PTFLOPS_INPUT_NUMEL = new Set(["MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"]);
+
 const ptflops: Convention = {
   name: "ptflops",
   used: 'ptflops (pytorch backend; its "GMac")',
@@ -164,11 +168,11 @@ const ptflops: Convention = {
           `N·Π(out)·Πk·C_in·(C_out/g) + bias = ${t.batch}·${fmt(t.outSpatial)}·${t.kernel}·${t.cin}·(${t.cout}/${t.g}) + ${fmt(c.bias)} (counted on the output: ptflops' rule)`,
       };
     }
-    if (["Relu", "PRelu", "Elu", "LeakyRelu", "Clip", "Gelu", "Resize", "Upsample", "Softmax", "LogSoftmax"].includes(op)) {
+    if (PTFLOPS_OUTPUT_NUMEL.has(op)) {
       const n = numelOut(l);
       return n === null ? null : { value: n, how: () => `numel(y) = ${fmt(n)}` };
     }
-    if (["MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"].includes(op)) {
+    if (PTFLOPS_INPUT_NUMEL.has(op)) {
       const n = numelIn(l);
       return n === null ? null : { value: n, how: () => `numel(x) = ${fmt(n)}` };
     }
@@ -276,6 +280,9 @@ const thop: Convention = {
  * C_in·C_out·H_out·W_out·(k/s)² — on the output size and without groups (wrong, reproduced
  * only here; rounded to an integer). Layers it does not analyse count 0.
  */
+/** Layers Netscope counts one comparison per element for: the ReLU family and Dropout. */
+const NETSCOPE_COMP = new Set(["Relu", "Clip", "PRelu", "Elu", "LeakyRelu", "Dropout"]);
+
 export function netscopeParts(c: Cost, l: LayerState): NetscopeParts | null {
   const p: NetscopeParts = { macc: 0, comp: 0, add: 0, div: 0, exp: 0 };
   const op = l.node.op;
@@ -308,7 +315,7 @@ export function netscopeParts(c: Cost, l: LayerState): NetscopeParts | null {
     p.add = n;
     p.exp = n;
     p.div = mul(2, n);
-  } else if (["Relu", "Clip", "PRelu", "Elu", "LeakyRelu", "Dropout"].includes(op)) {
+  } else if (NETSCOPE_COMP.has(op)) {
     const n = inp();
     if (n === null) return null;
     p.comp = n;
