@@ -28,7 +28,7 @@ export function* jsonChunks(r: Report, chunk = 1 << 20): Generator<string> {
         buf += list ? "[\n" : "{\n";
         for (let i = 0; i < entries.length; i++) {
           const line = list
-            ? JSON.stringify(entries[i])
+            ? (JSON.stringify(entries[i]) ?? "null")
             : `${JSON.stringify(entries[i])}: ${JSON.stringify((value as Record<string, unknown>)[entries[i] as string])}`;
           buf += `    ${line}${i < entries.length - 1 ? ",\n" : "\n"}`;
           if (buf.length >= chunk) {
