@@ -19,7 +19,13 @@ const CACHE = `${BUNDLE}.cache`;
 
 /** Loads the bundle; returns its exports, the compiled script and whether the cache was used. */
 function load(useCache) {
-  const source = fs.readFileSync(BUNDLE, "utf8");
+  let source;
+  try {
+    source = fs.readFileSync(BUNDLE, "utf8");
+  } catch {
+    process.stderr.write(`convscope: ${BUNDLE} is missing: run \`npm run build\` in the package (npm install does)\n`);
+    process.exit(2);
+  }
   const id = /^\/\/ build (\w+)\n/.exec(source)?.[1];
   let cachedData;
   if (useCache && id) {
