@@ -392,9 +392,17 @@ function strideText(f: Periodic): string {
 
 /** The JSON form of a tensor's field (strides and paddings exact, fractions as strings). */
 export function fieldJson(f: TensorField): FieldJson {
-  const unknown = f.unknown ? { unknown: true as const } : {};
-  if (f.global) return { global: true, ...(f.local ? { local: axesJson(f.local) } : {}), aligned: f.aligned, ...unknown };
-  return { ...axesJson(f.local ?? []), aligned: f.aligned, ...unknown };
+  // Built by assignment, not by spreading: V8 gives every object made by a spread of a
+  // fresh object a hidden class of its own, one per tensor on a large graph.
+  let json: FieldJson;
+  if (f.global) {
+    json = f.local ? { global: true, local: axesJson(f.local), aligned: f.aligned } : { global: true, aligned: f.aligned };
+  } else {
+    json = axesJson(f.local ?? []) as AxisFieldJson & { aligned: boolean };
+    json.aligned = f.aligned;
+  }
+  if (f.unknown) json.unknown = true;
+  return json;
 }
 
 function axesJson(local: Periodic[]): AxisFieldJson {

@@ -119,7 +119,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   let inputBytes: number | null = 0;
   for (const i of inputIds) inputBytes = acc(inputBytes, bytes[i]);
 
-  const tensorReports: Record<string, TensorReport> = {};
+  const tensorReports = nameTable<TensorReport>();
   // The image whose pixels fields are measured in: the first input with spatial axes.
   const image = inputIds.map((i) => states[i].shape).find((s) => s && s.length >= 3);
   // Tensors share a field object along a chain of pointwise layers: its JSON (and, for the
@@ -212,6 +212,18 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     notes,
     warnings,
   };
+}
+
+/**
+ * An empty object for thousands of names as keys, already in V8's dictionary mode (deleting
+ * a property other than the last one added switches it): otherwise V8 makes a hidden class
+ * for each name it adds before it gives up on them, 10,000s of them on a large graph.
+ */
+function nameTable<T>(): Record<string, T> {
+  const o: Record<string, unknown> = { a: 0, b: 0 };
+  delete o.a;
+  delete o.b;
+  return o as Record<string, T>;
 }
 
 function sameShape(a: Shape | undefined, b: Shape | undefined): boolean {
