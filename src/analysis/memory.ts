@@ -23,20 +23,21 @@ export interface TensorTable {
   constant: readonly boolean[];
 }
 
-/** A layer's distinct input ids in order (omitted inputs left out), by layer index. */
-function distinctInputs(layers: readonly LayerState[]): number[][] {
-  const out: number[][] = [];
+/** Each layer's tensors for the walks, by layer index: distinct inputs in order and outputs, omitted ones left out. */
+export interface Steps {
+  ins: number[][];
+  outs: number[][];
+}
+
+function stepsOf(layers: readonly LayerState[]): Steps {
+  const steps: Steps = { ins: [], outs: [] };
   for (const l of layers) {
     let clean = true;
     for (let k = 0; k < l.ins.length && clean; k++) if (l.ins[k] < 0 || l.ins.indexOf(l.ins[k]) !== k) clean = false;
-    out[l.index] = clean ? l.ins : l.ins.filter((t, k) => t >= 0 && l.ins.indexOf(t) === k);
+    steps.ins[l.index] = clean ? l.ins : l.ins.filter((t, k) => t >= 0 && l.ins.indexOf(t) === k);
+    steps.outs[l.index] = l.outs.includes(-1) ? l.outs.filter((t) => t >= 0) : l.outs;
   }
-  return out;
-}
-
-/** A layer's output ids, omitted ones left out. */
-function outputsOf(l: LayerState): number[] {
-  return l.outs.includes(-1) ? l.outs.filter((t) => t >= 0) : l.outs;
+  return steps;
 }
 
 /**
@@ -52,14 +53,13 @@ export function peakMemory(
   layers: readonly LayerState[],
   table: TensorTable,
   countInputs = true,
-  ins: number[][] = distinctInputs(layers),
+  steps: Steps = stepsOf(layers),
 ): PeakMemory {
   const keep = new Set(outputs);
   const n = table.bytes.length;
   const lastUse = new Int32Array(n).fill(-1);
-  const outs = layers.map(outputsOf);
   layers.forEach((l, i) => {
-    for (const t of ins[l.index]) lastUse[t] = i;
+    for (const t of steps.ins[l.index]) lastUse[t] = i;
   });
   const owned = new Uint8Array(n);
   if (!countInputs) for (const t of inputs) owned[t] = 1;
@@ -86,8 +86,8 @@ export function peakMemory(
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i];
       if (l.folded) continue;
-      const lins = ins[l.index];
-      const louts = outs[i];
+      const lins = steps.ins[l.index];
+      const louts = steps.outs[l.index];
       const dies = (t: number) => alive[t] === 1 && lastUse[t] === i && !keep.has(t);
       let reused = -1;
       const first = l.ins.length > 0 ? l.ins[0] : -1;
@@ -151,17 +151,17 @@ export function minMemoryOrder(
   layers: readonly LayerState[],
   outputs: readonly number[],
   table: TensorTable,
-  ins: number[][] = distinctInputs(layers),
+  steps: Steps = stepsOf(layers),
 ): LayerState[] | null {
   const keep = new Set(outputs);
   const n = table.bytes.length;
   const producer = new Int32Array(n).fill(-1);
-  const outs = layers.map(outputsOf);
+  const outs = layers.map((l) => steps.outs[l.index]);
   outs.forEach((st, i) => {
     if (layers[i].folded) return;
     for (const o of st) if (!table.constant[o]) producer[o] = i;
   });
-  const inputsOf = layers.map((l) => (l.folded ? [] : ins[l.index].filter((t) => !table.constant[t])));
+  const inputsOf = layers.map((l) => (l.folded ? [] : steps.ins[l.index].filter((t) => !table.constant[t])));
   const remaining = new Int32Array(n);
   const consumers: number[][] = layers.map(() => []);
   const indegree = new Int32Array(layers.length);
@@ -236,11 +236,11 @@ export function memoryFigures(
   layers: readonly LayerState[],
   table: TensorTable,
 ): MemoryFigures {
-  const ins = distinctInputs(layers);
-  const file = peakMemory(inputs, outputs, layers, table, true, ins);
-  const fileWithoutInput = peakMemory(inputs, outputs, layers, table, false, ins);
-  const order = file.peak === null ? null : minMemoryOrder(layers, outputs, table, ins);
-  const greedy = order ? peakMemory(inputs, outputs, order, table, true, ins) : file;
+  const steps = stepsOf(layers);
+  const file = peakMemory(inputs, outputs, layers, table, true, steps);
+  const fileWithoutInput = peakMemory(inputs, outputs, layers, table, false, steps);
+  const order = file.peak === null ? null : minMemoryOrder(layers, outputs, table, steps);
+  const greedy = order ? peakMemory(inputs, outputs, order, table, true, steps) : file;
   const better = greedy.peak !== null && file.peak !== null && greedy.peak < file.peak;
   return { file, fileWithoutInput, minOrder: better ? greedy : file };
 }

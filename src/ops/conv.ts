@@ -1,7 +1,7 @@
 import type { Dim, Shape } from "../core/shape.js";
 import { add, mul, numel } from "../core/shape.js";
 import { dtypeOf } from "./args.js";
-import { type Cost, cost, type Field, inputShape, layerError, type OpRule, type RuleContext } from "./rule.js";
+import { type Cost, cost, type Field, inputShape, layerError, memo, type OpRule, type RuleContext } from "./rule.js";
 import { effKernel, readWindow, spatialOf, type Window, windowField, windowOutputs } from "./window.js";
 
 /** The kernel: `kernel_shape`, or the weight's trailing dims. */
@@ -43,12 +43,11 @@ function checkBias(ctx: RuleContext, channels: Dim): void {
 
 /** Convolution window from the attributes; the input's spatial size matters only for SAME padding. */
 function convWindow(ctx: RuleContext): { win: Window; x?: Shape; w: Shape } {
-  ctx.memo ??= (() => {
+  return memo(ctx, () => {
     const { x, w } = operands(ctx);
     const spatial = x ? spatialOf(ctx, x) : w.slice(2).map((_, i) => `in${i}`);
     return { win: readWindow(ctx, ctx.attrs, kernelOf(ctx, w, spatial.length), spatial), x, w };
-  })();
-  return ctx.memo as { win: Window; x?: Shape; w: Shape };
+  });
 }
 
 /**

@@ -1,17 +1,16 @@
 import { mul, numel, type Shape } from "../core/shape.js";
 import { dtypeOf } from "./args.js";
-import { cost, inputShape, layerError, type OpRule, type RuleContext } from "./rule.js";
+import { cost, inputShape, layerError, memo, type OpRule, type RuleContext } from "./rule.js";
 import { readWindow, spatialOf, type Window, windowField, windowOutputs } from "./window.js";
 
 function poolWindow(ctx: RuleContext): { x?: Shape; w: Window } {
-  ctx.memo ??= (() => {
+  return memo(ctx, () => {
     const kernel = ctx.attrs.ints("kernel_shape");
     const x = inputShape(ctx, 0);
     const spatial = x ? spatialOf(ctx, x) : kernel.map((_, i) => `in${i}`);
     if (kernel.length !== spatial.length) layerError(ctx, `kernel_shape has ${kernel.length} axes, input has ${spatial.length}`);
     return { x, w: readWindow(ctx, ctx.attrs, kernel, spatial) };
-  })();
-  return ctx.memo as { x?: Shape; w: Window };
+  });
 }
 
 /**

@@ -175,6 +175,12 @@ export class Attrs {
   }
 }
 
+/** What `make` works out for this layer, made once: `infer`, `cost` and `field` share it. */
+export function memo<T>(ctx: RuleContext, make: () => T): T {
+  ctx.memo ??= make();
+  return ctx.memo as T;
+}
+
 /** Throws the one-line error for a layer. */
 export function layerError(ctx: RuleContext, message: string): never {
   throw new ConvscopeError(message, { layer: ctx.node.name });
