@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { attr, graph, inlineWeights, model, node, type Pb, tensor, valueInfo } from "../test/formats/onnx-writer.js";
+import { machine, writeSection } from "./benchmarks-md.js";
 
 /**
  * ONNX reading benchmark (`npm run bench`, after `npm run build`): whole `convscope FILE
@@ -105,11 +106,6 @@ function synthetic(nodes: number): Pb {
   return model(
     graph({ name: "synthetic", nodes: ns, initializers: inits, inputs: [valueInfo("input", [1, 4, 16, 16])], outputs: [valueInfo(x)] }),
   );
-}
-
-function machine(): string {
-  const cpu = cpus()[0]?.model ?? "unknown CPU";
-  return `${cpus().length} CPUs (\`nproc\`), ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free); Node ${process.version}; load average at start ${loadavg()[0].toFixed(1)}`;
 }
 
 function main(): void {
@@ -271,19 +267,6 @@ function reportCost(path: string, dir: string): string {
     `writing them again ${m.render.toFixed(0)} ms: together ${both.toFixed(0)} ms, ${((100 * both) / 2000).toFixed(0)} % of the 2 s goal before a byte of the model is read.`,
     "For scale: making and printing a report of this size costs about that much on this machine, whatever computes it",
   ].join("\n  ");
-}
-
-/** Replaces (or appends) the "## ONNX reading" section of BENCHMARKS.md. */
-function writeSection(md: string): void {
-  const path = join(ROOT, "BENCHMARKS.md");
-  const old = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n\n";
-  const start = old.indexOf("## ONNX reading");
-  if (start < 0) {
-    writeFileSync(path, `${old.trimEnd()}\n\n${md}`);
-    return;
-  }
-  const next = old.indexOf("\n## ", start + 3);
-  writeFileSync(path, old.slice(0, start) + md + (next < 0 ? "" : old.slice(next + 1)));
 }
 
 main();

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CHROMIUM, FIXTURES, HAVE_CHROMIUM, openPage } from "../test/web/browser.js";
 import { deepSpec } from "../test/web/models.js";
+import { machine, writeSection } from "./benchmarks-md.js";
 
 /**
  * Web page benchmark (`npm run bench:web`): in headless Chromium, the time from choosing a
@@ -12,7 +13,6 @@ import { deepSpec } from "../test/web/models.js";
  * table, plus the first paint after it. Writes the "Web page" section of BENCHMARKS.md.
  */
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const GOAL_MS = 1000;
 
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   ];
   writeFileSync(models[0][1], deepSpec(1000));
   writeFileSync(models[2][1], deepSpec(10_000));
-  const load = loadavg()[0];
+  const start = machine();
   const s = await openPage();
   const rows: Row[] = [];
   try {
@@ -93,18 +93,17 @@ async function main(): Promise<void> {
     await s.close();
     rmSync(tmp, { recursive: true, force: true });
   }
-  writeSection(rows, load);
+  writeWebSection(rows, start);
 }
 
-function writeSection(rows: Row[], load: number): void {
+function writeWebSection(rows: Row[], start: string): void {
   const ms = (x: number) => `${Math.round(x)} ms`;
   const chromium = execFileSync(CHROMIUM, ["--version"], { encoding: "utf8" }).trim();
   const first = rows[0];
   const md = [
     "## Web page",
     "",
-    `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:web\` (bench/web.ts): ${cpus().length} CPUs, ${cpus()[0]?.model ?? "?"}, ` +
-      `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free); Node ${process.version}; ${chromium}, headless; load average at start ${load.toFixed(1)}.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:web\` (bench/web.ts): ${start}; ${chromium}, headless.`,
     `Each figure is the median of ${RUNS} runs (3 for 10,000 layers) after a warm-up, each on a freshly reloaded page (dist-web/index.html opened from disk),`,
     'timed inside the page from the file input\'s change event (`performance.mark`); "first paint" is the frame after the table is in the DOM;',
     '"wall" is the same from the test driver\'s side (Playwright round trips included).',
@@ -123,15 +122,7 @@ function writeSection(rows: Row[], load: number): void {
     `(last runs: ${rows.map((r) => `${r.model.split(" (")[0]}: ${r.layout?.replace(/^.*layout (\d+ ms).*$/, "$1")}`).join("; ")}).`,
     "",
   ].join("\n");
-  const path = join(ROOT, "BENCHMARKS.md");
-  const old = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
-  const start = old.indexOf("## Web page");
-  if (start < 0) {
-    writeFileSync(path, `${old.trimEnd()}\n\n${md}`);
-    return;
-  }
-  const next = old.indexOf("\n## ", start + 3);
-  writeFileSync(path, old.slice(0, start) + md + (next < 0 ? "" : old.slice(next + 1)));
+  writeSection(md);
 }
 
 await main();
