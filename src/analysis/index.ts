@@ -58,7 +58,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     return n === null ? null : byteSize(n, t.dtype);
   });
   const inputIds = g.inputs.map((name) => ids.get(name) as number);
-  const { perLayer, totals: paramTotals } = countParams(g, shapes.order);
+  const { perLayer, totals: paramTotals } = countParams(shapes.order, shapes.fileTensors, shapes.states.length);
   const { fields, warnings } = receptiveFields(inputIds, shapes.order, states);
 
   const layers: LayerReport[] = [];

@@ -1,5 +1,5 @@
 import { byteSize, type DType, isFloat } from "../core/dtype.js";
-import type { Graph, Tensor } from "../core/graph.js";
+import type { Tensor } from "../core/graph.js";
 import { add, numel } from "../core/shape.js";
 import type { LayerState } from "./shapes.js";
 
@@ -24,27 +24,34 @@ export interface ParamTotals {
  * marks frozen) are non-trainable. Totals count each stored tensor once; a per-layer
  * figure is given for every user.
  */
-export function countParams(g: Graph, layers: LayerState[]): { perLayer: LayerParams[]; totals: ParamTotals } {
+export function countParams(
+  layers: LayerState[],
+  fileTensors: readonly Tensor[],
+  tensorCount: number,
+): { perLayer: LayerParams[]; totals: ParamTotals } {
+  // Marks by tensor id; the file's tensors have the ids below fileTensors.length, the rest
+  // (outputs of folded layers: a cast or transposed weight) are not stored.
+  const n = fileTensors.length;
+  const asWeight = new Uint8Array(tensorCount);
+  const buffer = new Uint8Array(tensorCount);
   const perLayer: LayerParams[] = [];
-  const buffers = new Set<string>();
-  const asWeight = new Set<string>();
   for (const layer of layers) {
     let params: number | null = 0;
     let trainable: number | null = 0;
     if (!layer.folded) {
-      const { inputs } = layer.node;
-      for (let i = 0; i < inputs.length; i++) {
-        const name = inputs[i];
+      const { ins } = layer;
+      for (let i = 0; i < ins.length; i++) {
+        const id = ins[i];
         const t = layer.ctx.inputs[i];
         if (!t || !t.constant || layer.rule?.valueInputs?.includes(i)) continue;
-        const stored = g.tensors.get(name);
+        const stored = id < n ? fileTensors[id] : undefined;
         if (!isWeight(stored, t.dtype) || isLiteral(stored)) continue;
-        asWeight.add(name);
-        const n = t.shape ? numel(t.shape) : null;
+        asWeight[id] = 1;
+        const count = t.shape ? numel(t.shape) : null;
         const isBuffer = layer.rule?.bufferInputs?.includes(i) || stored?.initializer?.trainable === false;
-        if (isBuffer) buffers.add(name);
-        params = n === null || params === null ? null : add(params, n);
-        if (!isBuffer) trainable = n === null || trainable === null ? null : add(trainable, n);
+        if (isBuffer) buffer[id] = 1;
+        params = count === null || params === null ? null : add(params, count);
+        if (!isBuffer) trainable = count === null || trainable === null ? null : add(trainable, count);
       }
     }
     perLayer[layer.index] = { params, trainable };
@@ -54,21 +61,23 @@ export function countParams(g: Graph, layers: LayerState[]): { perLayer: LayerPa
   // are the stored weights: walk backwards once so each is found in O(layers).
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i];
-    if (!layer.folded || !layer.node.outputs.some((o) => asWeight.has(o))) continue;
+    if (!layer.folded || !layer.outs.some((o) => o >= 0 && asWeight[o])) continue;
     layer.ctx.inputs.forEach((t, j) => {
-      if (t && isWeight(g.tensors.get(layer.node.inputs[j]), t.dtype)) asWeight.add(layer.node.inputs[j]);
+      const id = layer.ins[j];
+      if (t && id >= 0 && isWeight(id < n ? fileTensors[id] : undefined, t.dtype)) asWeight[id] = 1;
     });
   }
 
   const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {} };
-  for (const [name, t] of g.tensors) {
-    if (!t.initializer || !isWeight(t, t.dtype) || !asWeight.has(name) || !t.shape) continue;
-    const n = numel(t.shape);
-    if (n === null) continue;
-    totals.params = add(totals.params, n);
-    if (!buffers.has(name) && t.initializer.trainable !== false) totals.trainable = add(totals.trainable, n);
-    totals.storedBytes = add(totals.storedBytes, byteSize(n, t.dtype));
-    totals.byDtype[t.dtype] = add(totals.byDtype[t.dtype] ?? 0, n);
+  for (let id = 0; id < n; id++) {
+    const t = fileTensors[id];
+    if (!asWeight[id] || !t.initializer || !isWeight(t, t.dtype) || !t.shape) continue;
+    const count = numel(t.shape);
+    if (count === null) continue;
+    totals.params = add(totals.params, count);
+    if (!buffer[id] && t.initializer.trainable !== false) totals.trainable = add(totals.trainable, count);
+    totals.storedBytes = add(totals.storedBytes, byteSize(count, t.dtype));
+    totals.byDtype[t.dtype] = add(totals.byDtype[t.dtype] ?? 0, count);
   }
   return { perLayer, totals };
 }

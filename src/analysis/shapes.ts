@@ -32,6 +32,8 @@ export interface ShapeResult {
   /** Final state by id (`states[id] === tensors.get(names[id])`). */
   states: TensorState[];
   names: string[];
+  /** The file's own tensor (declared or stored) for each id below its length: file tensors are numbered first. */
+  fileTensors: Tensor[];
   /** Symbols still unbound after binding (their numbers are unknown). */
   symbols: Set<string>;
   notes: string[];
@@ -78,7 +80,11 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
     },
   };
   const notes: string[] = [];
-  for (const [name, t] of g.tensors) setState(name, initialState(t));
+  const fileTensors: Tensor[] = [];
+  for (const [name, t] of g.tensors) {
+    setState(name, initialState(t));
+    fileTensors.push(t);
+  }
 
   for (const name of Object.keys(bind.inputs ?? {})) {
     if (!g.inputs.includes(name)) {
@@ -154,7 +160,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
       folded: folded && rule !== undefined,
     });
   }
-  return { order: layers, tensors, ids, states, names, symbols, notes };
+  return { order: layers, tensors, ids, states, names, fileTensors, symbols, notes };
 }
 
 function checkDims(node: Node, tensor: string, shape: Shape): void {
