@@ -2,7 +2,7 @@ import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
-import { add, numel, type Shape } from "../core/shape.js";
+import { addKnown, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
 import { CONVENTIONS, countIn, convention as findConvention } from "./conventions.js";
 import { fieldJson, fieldRegion, receptiveFields, type TensorField } from "./field.js";
@@ -81,17 +81,17 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     for (const cv of CONVENTIONS) {
       const v = c === null ? null : countIn(cv, c, layer);
       byConvention[cv.name] = perImage(v);
-      byConv[cv.name] = acc(byConv[cv.name], v);
+      byConv[cv.name] = addKnown(byConv[cv.name], v);
     }
     let act: number | null = 0;
     if (!layer.folded) {
       for (const o of layer.outs) {
         if (o < 0) continue;
         const b = bytes[o];
-        act = act === null || b === null ? null : add(act, b);
+        act = addKnown(act, b);
       }
     }
-    activations = acc(activations, act);
+    activations = addKnown(activations, act);
     const p = perLayer[layer.index];
     layers.push({
       name: node.name,
@@ -117,7 +117,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant: states.map((t) => t.constant) });
   const peak = memory.file;
   let inputBytes: number | null = 0;
-  for (const i of inputIds) inputBytes = acc(inputBytes, bytes[i]);
+  for (const i of inputIds) inputBytes = addKnown(inputBytes, bytes[i]);
 
   const tensorReports = nameTable<TensorReport>();
   // The image whose pixels fields are measured in: the first input with spatial axes.
@@ -228,8 +228,4 @@ function nameTable<T>(): Record<string, T> {
 
 function sameShape(a: Shape | undefined, b: Shape | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((d, i) => d === b[i]));
-}
-
-function acc(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : add(a, b);
 }

@@ -1,6 +1,6 @@
 import { byteSize, type DType, isFloat } from "../core/dtype.js";
 import type { Tensor } from "../core/graph.js";
-import { add, numel } from "../core/shape.js";
+import { add, addKnown, numel } from "../core/shape.js";
 import type { LayerState } from "./shapes.js";
 
 export interface LayerParams {
@@ -50,8 +50,8 @@ export function countParams(
         const count = t.shape ? numel(t.shape) : null;
         const isBuffer = layer.rule?.bufferInputs?.includes(i) || stored?.initializer?.trainable === false;
         if (isBuffer) buffer[id] = 1;
-        params = count === null || params === null ? null : add(params, count);
-        if (!isBuffer) trainable = count === null || trainable === null ? null : add(trainable, count);
+        params = addKnown(params, count);
+        if (!isBuffer) trainable = addKnown(trainable, count);
       }
     }
     perLayer[layer.index] = { params, trainable };

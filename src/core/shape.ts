@@ -36,6 +36,11 @@ export function add(...xs: number[]): number {
   return s;
 }
 
+/** Exact sum of two counts; null (unknown) when either is. */
+export function addKnown(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : add(a, b);
+}
+
 /** Parses `1x3x224x224` (or `1,3,224,224`); symbols are allowed (`Nx3x224x224`). */
 export function parseShape(text: string): Shape {
   const parts = text.split(/[x×,]/).map((p) => p.trim());
