@@ -53,6 +53,19 @@ export interface Node {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, AttrValue>;
+  /**
+   * The module hierarchy the layer was written in, outermost first, when the file says it
+   * (a `.pt2`'s `nn_module_stack`, dynamo ONNX `metadata_props`, Keras nested models):
+   * `path` is the module's full dotted path (`layer1.0.conv1`), `type` its class (`Conv2d`).
+   */
+  module?: ModuleFrame[];
+  /** Per-node metadata the file carries as key/value strings (ONNX `metadata_props`). */
+  meta?: Record<string, string>;
+}
+
+export interface ModuleFrame {
+  path: string;
+  type?: string;
 }
 
 export interface Graph {
