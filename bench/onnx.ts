@@ -14,7 +14,7 @@ import { machine, writeSection } from "./benchmarks-md.js";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CLI = join(ROOT, "bin/convscope.cjs");
-const FIXTURES = join(ROOT, "../shared/fixtures/onnx");
+const FIXTURES = join(ROOT, "test/fixtures/onnx");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 interface Measure {

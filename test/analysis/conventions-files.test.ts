@@ -5,7 +5,7 @@ import { analyze } from "../../src/analysis/index.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
 import { ZOO } from "../../src/zoo/index.js";
 
-const fixtures = new URL("../../../shared/fixtures/", import.meta.url);
+const fixtures = new URL("../fixtures/", import.meta.url);
 const read = (path: string) => {
   const url = new URL(path, fixtures);
   return readModel(bufferSource(url.pathname, new Uint8Array(readFileSync(url))));

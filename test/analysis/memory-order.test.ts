@@ -88,7 +88,7 @@ test("bounds on every zoo model: largest layer ≤ peak (both orders) ≤ all ac
 });
 
 test("bounds on every ONNX fixture", () => {
-  const dir = new URL("../../../shared/fixtures/onnx/", import.meta.url);
+  const dir = new URL("../fixtures/onnx/", import.meta.url);
   const files = readdirSync(dir).filter((f) => f.endsWith(".onnx"));
   assert.ok(files.length >= 14);
   for (const f of files) {

@@ -144,15 +144,15 @@ test("the installed command: exit status and stderr of a real process, no stack 
 });
 
 test("ONNX files whose reshape targets are decoded during analysis (the file stays open until then)", () => {
-  const ref = JSON.parse(readFileSync(new URL("../../../shared/fixtures/onnx/reference.json", import.meta.url), "utf8"));
+  const ref = JSON.parse(readFileSync(new URL("../fixtures/onnx/reference.json", import.meta.url), "utf8"));
   for (const name of ["shufflenet_v2_x1_0", "densenet121"]) {
-    const { code, out, err } = cli(fileURLToPath(new URL(`../../../shared/fixtures/onnx/${ref[name].file}`, import.meta.url)), "--json");
+    const { code, out, err } = cli(fileURLToPath(new URL(`../fixtures/onnx/${ref[name].file}`, import.meta.url)), "--json");
     assert.equal(code, 0, err);
     const r = JSON.parse(out);
     assert.equal(r.totals.params, ref[name].params);
     assert.equal(r.totals.macs, ref[name].macs);
   }
   // Titles name the file: exporters call every graph "torch_jit".
-  const table = cli(fileURLToPath(new URL("../../../shared/fixtures/onnx/resnet18.onnx", import.meta.url))).out;
+  const table = cli(fileURLToPath(new URL("../fixtures/onnx/resnet18.onnx", import.meta.url))).out;
   assert.match(table, /^convscope — resnet18\.onnx \(onnx graph 'torch_jit'\) · input input 1×3×224×224 · per image\n/);
 });

@@ -7,7 +7,7 @@ import { bufferSource, readModel } from "../../src/formats/index.js";
 import { alexnet } from "../../src/zoo/alexnet.js";
 import { vgg16 } from "../../src/zoo/vgg.js";
 
-const shared = new URL("../../../shared/fixtures/caffe/", import.meta.url);
+const shared = new URL("../fixtures/caffe/", import.meta.url);
 const local = new URL("../fixtures/caffe/", import.meta.url);
 
 function readFixture(url: URL) {

@@ -16,7 +16,7 @@ import { mobilenet, resnet50, vgg16 } from "./keras-apps.js";
  *   569 million mult-adds for 1.0 MobileNet-224).
  */
 
-const reference = JSON.parse(readFileSync(new URL("../../../shared/fixtures/onnx/reference.json", import.meta.url), "utf8"));
+const reference = JSON.parse(readFileSync(new URL("../fixtures/onnx/reference.json", import.meta.url), "utf8"));
 
 function read(config: object) {
   const g = readModel(bufferSource("app.json", strToU8(JSON.stringify(config))));

@@ -6,7 +6,7 @@ import { after, test } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { attr, DT, graph, model, node, Pb, tensor, valueInfo } from "./onnx-writer.js";
 
-const FIXTURES = new URL("../../../shared/fixtures/onnx/", import.meta.url);
+const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), "convscope-onnx-bad-"));
 after(() => rmSync(dir, { recursive: true }));
 

@@ -16,7 +16,7 @@ import { attr, DT, fields, graph, model, node, tensor, valueInfo } from "./onnx-
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_128);
 
-const FIXTURES = new URL("../../../shared/fixtures/onnx/", import.meta.url);
+const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
 
 /** A model using every reader path: inline and typed data, Constants, attributes of each type, a subgraph, external data, symbols. */
 function kitchenSink(): Uint8Array {

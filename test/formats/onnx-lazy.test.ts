@@ -8,7 +8,7 @@ import { bufferSource, readModel } from "../../src/formats/index.js";
 import type { ByteSource } from "../../src/formats/source.js";
 import { fields, inlineWeights, weightPayloads } from "./onnx-writer.js";
 
-const FIXTURES = new URL("../../../shared/fixtures/onnx/", import.meta.url);
+const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
 
 /** A ByteSource that records every range asked of it. */
 function recording(name: string, bytes: Uint8Array): { src: ByteSource; ranges: [number, number][] } {

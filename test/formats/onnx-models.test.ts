@@ -10,7 +10,7 @@ import type { FieldJson, Report } from "../../src/core/report.js";
 import type { Shape } from "../../src/core/shape.js";
 import { readModel } from "../../src/formats/index.js";
 
-const FIXTURES = new URL("../../../shared/fixtures/onnx/", import.meta.url);
+const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
 
 interface Axes {
   size: number[];

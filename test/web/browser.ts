@@ -11,7 +11,7 @@ export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 export const SKIP = HAVE_CHROMIUM ? false : `${CHROMIUM} is missing (apt-get install chromium): browser tests skipped`;
 
 export const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
-export const FIXTURES = fileURLToPath(new URL("../../../shared/fixtures/", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 /** Built once per test process, into a temporary file so parallel test files never race. */
 let built: Promise<string> | undefined;
