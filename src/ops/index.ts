@@ -9,6 +9,7 @@ import { argReduce, reduce } from "./reduce.js";
 import { resize } from "./resize.js";
 import type { OpRule } from "./rule.js";
 import { concat, depthSpace, flatten, pad, reshape, split, squeeze, transpose, unsqueeze } from "./tensor-shape.js";
+import { atan2, fillLike, sparseToDense } from "./tf-ops.js";
 
 export type { Cost, Field, OpRule, OutputState, RuleContext, TensorState } from "./rule.js";
 export { Attrs, ZERO_COST } from "./rule.js";
@@ -66,6 +67,10 @@ export const RULES: readonly OpRule[] = [
   range,
   expand,
   tile,
+  // tf-ops.ts
+  fillLike,
+  atan2,
+  sparseToDense,
 ];
 
 const BY_TYPE = new Map<string, OpRule>();

@@ -181,11 +181,12 @@ test("activations, QUANTIZE/DEQUANTIZE as Casts, unknown ops reported, subgraphs
   const c = n.op("RELU6", [b], [n.t("c", [1, 4, 4, 2])]);
   const q = n.op("QUANTIZE", [c], [n.t("q", [1, 4, 4, 2], { type: "int8", quantized: true })]);
   const d = n.op("DEQUANTIZE", [q], [n.t("d", [1, 4, 4, 2])]);
-  const u = n.op("SPACE_TO_DEPTH", [d], [n.t("u", [1, 2, 2, 8])]);
+  const s2d = n.op("SPACE_TO_DEPTH", [d], [n.t("s2d", [1, 2, 2, 8])], 19, [[0, "i32", 2]]);
+  const u = n.op("REVERSE_SEQUENCE", [s2d], [n.t("u", [1, 2, 2, 8])]);
   const { g, r } = run(n.model([x], [u], { extraSubgraphs: 1 }));
   assert.deepEqual(
     r.layers.map((l) => l.op),
-    ["Sigmoid", "HardSwish", "Clip", "Cast", "Cast", "tflite::SPACE_TO_DEPTH"],
+    ["Sigmoid", "HardSwish", "Clip", "Cast", "Cast", "SpaceToDepth", "tflite::REVERSE_SEQUENCE"],
   );
   assert.equal(r.tensors.q?.dtype, "int8");
   // 1·4·4·2 = 32 int8 elements = 32 bytes (not 128 as float32).

@@ -78,8 +78,8 @@ export class ChannelsLastGraph {
   }
 
   /** Declares a non-constant tensor from its file (channels-last) shape, stored channels-first when the rank allows. */
-  declare(name: string, dtype: DType, shape?: Shape, rank = shape?.length): Val {
-    const first = rank !== undefined && rank >= 3;
+  declare(name: string, dtype: DType, shape?: Shape, rank = shape?.length, channelsFirst = rank !== undefined && rank >= 3): Val {
+    const first = channelsFirst && rank !== undefined && rank >= 3;
     this.used.add(name);
     this.graph.tensors.set(name, { name, dtype, ...(shape ? { shape: first ? nhwcToNchw(shape) : [...shape] } : {}) });
     const c = shape?.at(-1);
