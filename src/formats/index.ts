@@ -3,6 +3,7 @@ import type { Graph } from "../core/graph.js";
 import { readCaffe, sniffCaffe } from "./caffe/index.js";
 import { readKerasArchive, readKerasJson, readTfjsLayers, sniffKerasArchive, sniffKerasJson, sniffTfjsLayers } from "./keras/index.js";
 import { readOnnx, sniffOnnx } from "./onnx/index.js";
+import { readPt2, sniffPt2 } from "./pt2/index.js";
 import type { ByteSource } from "./source.js";
 import { readSpec } from "./spec/index.js";
 import { readTfjsGraph, sniffTfjsGraph } from "./tfjs-graph/index.js";
@@ -43,6 +44,12 @@ export const READERS: Reader[] = [
     describe: 'Keras model JSON (model.to_json(): "class_name" and "config")',
     sniff: sniffKerasJson,
     read: readKerasJson,
+  },
+  {
+    format: "pt2",
+    describe: "PyTorch torch.export archive (.pt2: a zip holding models/*.json)",
+    sniff: sniffPt2,
+    read: readPt2,
   },
   { format: "keras", describe: "Keras .keras archive (a zip holding config.json)", sniff: sniffKerasArchive, read: readKerasArchive },
   {

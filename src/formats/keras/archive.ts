@@ -106,3 +106,20 @@ function u64(view: DataView, at: number): number {
   if (!Number.isSafeInteger(v)) throw new ConvscopeError("zip offset exceeds 2^53");
   return v;
 }
+
+/**
+ * Names of every member of a zip archive, read from the central directory alone (no member
+ * is opened): the `.pt2` reader finds its graph JSON by name, whatever the archive's folder.
+ */
+export function zipMemberNames(src: ByteSource): string[] {
+  const dir = centralDirectory(src);
+  const view = new DataView(dir.buffer, dir.byteOffset, dir.byteLength);
+  const names: string[] = [];
+  let p = 0;
+  while (p + 46 <= dir.length && view.getUint32(p, true) === 0x02014b50) {
+    const nameLen = view.getUint16(p + 28, true);
+    names.push(new TextDecoder().decode(dir.subarray(p + 46, p + 46 + nameLen)));
+    p += 46 + nameLen + view.getUint16(p + 30, true) + view.getUint16(p + 32, true);
+  }
+  return names;
+}
