@@ -7,6 +7,7 @@ import { type Cost, ZERO_COST } from "../ops/index.js";
 import { CONVENTIONS, countIn, convention as findConvention } from "./conventions.js";
 import { fieldJson, fieldRegion, receptiveFields, type TensorField } from "./field.js";
 import { memoryFigures } from "./memory.js";
+import { modulePaths, moduleTree } from "./modules.js";
 import { topoOrder } from "./order.js";
 import { countParams } from "./params.js";
 import { type Bindings, inferShapes } from "./shapes.js";
@@ -19,6 +20,8 @@ export interface AnalyzeOptions extends Bindings {
   dtype?: SizeDType;
   /** Estimate training memory (`totals.training_bytes`) for this optimizer and precision. */
   training?: TrainingOptions;
+  /** Build the module tree (`report.modules`). */
+  modules?: boolean;
 }
 
 /** Runs every pass (order → shapes → params → cost → memory → receptive field) into a Report. */
@@ -58,7 +61,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     return n === null ? null : byteSize(n, t.dtype);
   });
   const inputIds = g.inputs.map((name) => ids.get(name) as number);
-  const { perLayer, totals: paramTotals } = countParams(shapes.order, shapes.fileTensors, shapes.states.length);
+  const { perLayer, totals: paramTotals } = countParams(shapes.order, shapes.fileTensors, shapes.states.length, opts.modules);
   const { fields, warnings } = receptiveFields(inputIds, shapes.order, states);
 
   const layers: LayerReport[] = [];
@@ -154,7 +157,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   if (symbols.length > 0)
     notes.push(`dims ${symbols.join(", ")} are unbound: numbers that depend on them are unknown (bind them with --input)`);
   if (batch > 1) notes.push(`compute and activation figures are per image; the graph runs a batch of ${batch}`);
-  return {
+  const report: Report = {
     model: {
       name: g.name,
       format: g.format,
@@ -212,6 +215,16 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     notes,
     warnings,
   };
+  if (opts.modules) {
+    const types = new Map<string, string>();
+    for (const { node } of shapes.order) for (const f of node.module ?? []) if (f.type) types.set(f.path, f.type);
+    report.modules = moduleTree(report, {
+      paths: modulePaths(shapes.order.map(({ node }) => node)),
+      types,
+      weights: shapes.order.map((l) => perLayer[l.index]?.weights ?? []),
+    });
+  }
+  return report;
 }
 
 /**

@@ -6,6 +6,8 @@ import type { LayerState } from "./shapes.js";
 export interface LayerParams {
   params: number | null;
   trainable: number | null;
+  /** The weights counted, by tensor id (when asked: the module tree counts a shared weight once). */
+  weights?: { key: number; count: number | null; trainable: boolean }[];
 }
 
 export interface ParamTotals {
@@ -28,6 +30,7 @@ export function countParams(
   layers: LayerState[],
   fileTensors: readonly Tensor[],
   tensorCount: number,
+  withWeights = false,
 ): { perLayer: LayerParams[]; totals: ParamTotals } {
   // Marks by tensor id; the file's tensors have the ids below fileTensors.length, the rest
   // (outputs of folded layers: a cast or transposed weight) are not stored.
@@ -38,6 +41,7 @@ export function countParams(
   for (const layer of layers) {
     let params: number | null = 0;
     let trainable: number | null = 0;
+    const weights: LayerParams["weights"] = withWeights ? [] : undefined;
     if (!layer.folded) {
       const { ins } = layer;
       for (let i = 0; i < ins.length; i++) {
@@ -52,9 +56,10 @@ export function countParams(
         if (isBuffer) buffer[id] = 1;
         params = addKnown(params, count);
         if (!isBuffer) trainable = addKnown(trainable, count);
+        weights?.push({ key: id, count, trainable: !isBuffer });
       }
     }
-    perLayer[layer.index] = { params, trainable };
+    perLayer[layer.index] = weights ? { params, trainable, weights } : { params, trainable };
   }
 
   // Constants reaching a weight through folded layers (Identity, Cast, weight transforms)

@@ -13,6 +13,7 @@ import type { Report } from "../core/report.js";
 import { parseShape, type Shape } from "../core/shape.js";
 import { readModel } from "../formats/index.js";
 import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
+import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
 import { fileSource } from "./node-source.js";
 import { serve } from "./serve.js";
@@ -38,6 +39,7 @@ options:
   --rf-pixel y,x --rf-tensor T which units of tensor T see input pixel (y, x)
   --rf-min N                   the first tensor whose field reaches N pixels
   --rf-table                   the per-tensor receptive-field table (r, S, P per axis)
+  --depth N                    roll layers up into modules to depth N (0: the flat table); JSON gains "modules"
   --list-zoo                   list the built-in models
   --help, --version
 
@@ -103,12 +105,19 @@ function run(argv: string[], out: (s: string) => void): number {
     out(withModel(positionals[0], (g) => explainLayer(g, layer, opts)));
     return 0;
   }
+  const depth = v.depth === undefined ? undefined : depthArg(v.depth);
+  if (depth) opts.modules = true;
   const report = withModel(positionals[0], (g) => analyze(g, opts));
   const query = rfQuery(report, v);
   if (query !== undefined) out(format === "json" ? `${JSON.stringify(query.result, null, 2)}\n` : query.text);
   else if (v["rf-table"]) out(renderRfTable(report));
+  else if (depth && format !== "json") out(TREE_RENDERERS[format](report, depth));
   // A large JSON report goes out in pieces rather than as one string of its whole size.
-  else if (format === "json") for (const chunk of jsonChunks(report)) out(chunk);
+  else if (format === "json") {
+    // --depth N: the modules down to depth N (each row's own_layers still point at the layers).
+    if (depth && report.modules) report.modules = report.modules.filter((m) => m.depth <= depth);
+    for (const chunk of jsonChunks(report)) out(chunk);
+  }
   else out(render(report));
   return 0;
 }
@@ -133,6 +142,7 @@ function parse(argv: string[]) {
       "rf-tensor": { type: "string" },
       "rf-min": { type: "string" },
       "rf-table": { type: "boolean" },
+      depth: { type: "string" },
       "list-zoo": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },

@@ -32,6 +32,44 @@ export interface Report {
   symbols: string[];
   notes: string[];
   warnings: string[];
+  /** The module tree, when asked (`analyze(g, { modules: true })`, `--depth N`): see analysis/modules.ts. */
+  modules?: ModuleReport[];
+}
+
+/** One module of the tree: the sums of the layers written inside it (per image, like the layer rows). */
+export interface ModuleReport {
+  /** Full path (`layer1.0`, `model/block_1`). */
+  path: string;
+  /** Last segment of the path (`0` of `layer1.0`). */
+  name: string;
+  /** The module's class when the file says it (`BasicBlock`). */
+  type?: string;
+  /** 1 = top level. */
+  depth: number;
+  parent: string | null;
+  /** Layers inside it at any depth. */
+  layers: number;
+  /** Rows of `layers` whose innermost module this is. */
+  own_layers: number[];
+  /** First and last row of its layers. */
+  first?: number;
+  last?: number;
+  /** Elements of the distinct weights its layers use (a shared weight counts once). */
+  params: number | null;
+  trainable_params: number | null;
+  macs: number | null;
+  flops: number | null;
+  value: number | null;
+  by_convention: Record<string, number | null>;
+  /** Sum of its layers' output bytes. */
+  activation_bytes: number | null;
+  /** Bytes its layers' outputs hold at the file-order peak. */
+  peak_live_bytes: number | null;
+  /** Its `value` over the total's, 0…1. */
+  share: number | null;
+  /** The last tensor it hands out, and that tensor's receptive field. */
+  output?: string;
+  rf?: FieldJson;
 }
 
 export interface LayerReport {

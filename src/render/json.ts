@@ -19,8 +19,8 @@ export function* jsonChunks(r: Report, chunk = 1 << 20): Generator<string> {
     const value = r[key];
     const tail = k < keys.length - 1 ? ",\n" : "\n";
     buf += `  ${JSON.stringify(key)}: `;
-    if (key === "layers" || key === "tensors") {
-      const list = key === "layers";
+    if (key === "layers" || key === "tensors" || key === "modules") {
+      const list = key !== "tensors";
       const entries = list ? (value as unknown[]) : Object.keys(value as object);
       if (entries.length === 0) {
         buf += list ? "[]" : "{}";
