@@ -181,6 +181,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
         Object.entries(paramTotals.byDtype).map(([t, n]) => [t, byteSize(n as number, t as keyof typeof paramTotals.byDtype)]),
       ),
       size_bytes: sizeBytes,
+      ...(paramTotals.quant > 0 ? { quant_params: paramTotals.quant, quant_param_bytes: paramTotals.quantBytes } : {}),
       macs: perImage(byConv.macs),
       flops: perImage(byConv.flops),
       seed: perImage(byConv.seed),

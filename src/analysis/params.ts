@@ -1,6 +1,7 @@
 import { byteSize, type DType, isFloat } from "../core/dtype.js";
 import type { Tensor } from "../core/graph.js";
-import { add, addKnown, numel } from "../core/shape.js";
+import { add, addKnown, numel, type Shape } from "../core/shape.js";
+import type { OpRule } from "../ops/index.js";
 import type { LayerState } from "./shapes.js";
 
 export interface LayerParams {
@@ -18,6 +19,10 @@ export interface ParamTotals {
   storedBytes: number;
   /** Elements per storage dtype. */
   byDtype: Partial<Record<DType, number>>;
+  /** Elements of quantization scales and zero points (each stored tensor once): not parameters. */
+  quant: number;
+  /** Their bytes in the file's storage types. */
+  quantBytes: number;
 }
 
 /**
@@ -25,6 +30,13 @@ export interface ParamTotals {
  * values (shapes, pads, scales). Buffers (batch-norm running statistics, tensors the file
  * marks frozen) are non-trainable. Totals count each stored tensor once; a per-layer
  * figure is given for every user.
+ *
+ * Parameters are learned tensors: a rank-0 constant (an epsilon, `x * 0.5`) and a
+ * single-element operand of an element-wise op (an attention scale) are literals of the
+ * computation, not parameters. Integer tensors a rule names as weights (`weightInputs`: a
+ * quantized kernel, an int32 bias) are parameters at their stored size, found however long
+ * the dequantize chain before the layer; scales and zero points (`quantInputs`) are
+ * counted apart.
  */
 export function countParams(
   layers: LayerState[],
@@ -35,24 +47,42 @@ export function countParams(
   // Marks by tensor id; the file's tensors have the ids below fileTensors.length, the rest
   // (outputs of folded layers: a cast or transposed weight) are not stored.
   const n = fileTensors.length;
+  // 1: a weight if floating-point (or marked quantized by its reader); 2: a weight by its rule.
   const asWeight = new Uint8Array(tensorCount);
   const buffer = new Uint8Array(tensorCount);
+  const quant = new Uint8Array(tensorCount);
+  // Tensors that are quantization scales or zero points computed at run time.
+  const scaleOf = new Uint8Array(tensorCount);
   const perLayer: LayerParams[] = [];
   for (const layer of layers) {
     let params: number | null = 0;
     let trainable: number | null = 0;
     const weights: LayerParams["weights"] = withWeights ? [] : undefined;
+    const { ins, rule } = layer;
+    let quantIns = quantInputsOf(layer);
+    for (const o of rule?.quantOutputs ?? NONE) if (layer.outs[o] >= 0) scaleOf[layer.outs[o]] = 1;
+    // Arithmetic on scales and constants alone (x_scale · w_scale, before a ConvInteger's
+    // output is rescaled) gives a scale; its constant operands are scales too.
+    if (
+      rule?.literalScalars &&
+      ins.some((id) => id >= 0 && scaleOf[id]) &&
+      ins.every((id, i) => id < 0 || scaleOf[id] || layer.ctx.inputs[i]?.constant)
+    ) {
+      quantIns = ins.map((_, i) => i);
+      for (const o of layer.outs) if (o >= 0) scaleOf[o] = 1;
+    }
+    for (const i of quantIns) if (ins[i] >= 0 && layer.ctx.inputs[i]?.constant) quant[ins[i]] = 1;
     if (!layer.folded) {
-      const { ins } = layer;
       for (let i = 0; i < ins.length; i++) {
         const id = ins[i];
         const t = layer.ctx.inputs[i];
-        if (!t || !t.constant || layer.rule?.valueInputs?.includes(i)) continue;
+        if (!t || !t.constant || rule?.valueInputs?.includes(i) || quantIns.includes(i)) continue;
         const stored = id < n ? fileTensors[id] : undefined;
-        if (!isWeight(stored, t.dtype) || isLiteral(stored)) continue;
-        asWeight[id] = 1;
+        const byRule = rule?.weightInputs?.includes(i) === true;
+        if ((!byRule && !isWeight(stored, t.dtype)) || isLiteral(stored) || isScalarLiteral(t.shape, rule)) continue;
+        asWeight[id] = Math.max(asWeight[id], byRule ? 2 : 1);
         const count = t.shape ? numel(t.shape) : null;
-        const isBuffer = layer.rule?.bufferInputs?.includes(i) || stored?.initializer?.trainable === false;
+        const isBuffer = rule?.bufferInputs?.includes(i) || stored?.initializer?.trainable === false;
         if (isBuffer) buffer[id] = 1;
         params = addKnown(params, count);
         if (!isBuffer) trainable = addKnown(trainable, count);
@@ -62,21 +92,33 @@ export function countParams(
     perLayer[layer.index] = weights ? { params, trainable, weights } : { params, trainable };
   }
 
-  // Constants reaching a weight through folded layers (Identity, Cast, weight transforms)
-  // are the stored weights: walk backwards once so each is found in O(layers).
+  // Constants reaching a weight through folded layers (Identity, Cast, DequantizeLinear,
+  // weight transforms) are the stored weights: walk backwards once so each is found in O(layers).
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i];
     if (!layer.folded || !layer.outs.some((o) => o >= 0 && asWeight[o])) continue;
+    const { rule } = layer;
+    const quantIns = quantInputsOf(layer);
     layer.ctx.inputs.forEach((t, j) => {
       const id = layer.ins[j];
-      if (t && id >= 0 && isWeight(id < n ? fileTensors[id] : undefined, t.dtype)) asWeight[id] = 1;
+      if (!t || id < 0 || quantIns.includes(j) || rule?.valueInputs?.includes(j)) return;
+      if (rule?.weightInputs?.includes(j)) asWeight[id] = 2;
+      else if (isWeight(id < n ? fileTensors[id] : undefined, t.dtype)) asWeight[id] = Math.max(asWeight[id], 1);
     });
   }
 
-  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {} };
+  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, quant: 0, quantBytes: 0 };
   for (let id = 0; id < n; id++) {
     const t = fileTensors[id];
-    if (!asWeight[id] || !t.initializer || !isWeight(t, t.dtype) || !t.shape) continue;
+    if (!t.shape) continue;
+    if (quant[id] && !asWeight[id] && (t.initializer || t.value)) {
+      const count = numel(t.shape);
+      if (count === null) continue;
+      totals.quant = add(totals.quant, count);
+      totals.quantBytes = add(totals.quantBytes, byteSize(count, t.dtype));
+      continue;
+    }
+    if (!asWeight[id] || !t.initializer || (asWeight[id] === 1 && !isWeight(t, t.dtype))) continue;
     const count = numel(t.shape);
     if (count === null) continue;
     totals.params = add(totals.params, count);
@@ -85,6 +127,21 @@ export function countParams(
     totals.byDtype[t.dtype] = add(totals.byDtype[t.dtype] ?? 0, count);
   }
   return { perLayer, totals };
+}
+
+/** The inputs a layer's rule reads as quantization scales and zero points. */
+function quantInputsOf(layer: LayerState): readonly number[] {
+  const q = layer.rule?.quantInputs;
+  if (!q) return NONE;
+  return typeof q === "function" ? q(layer.ctx) : q;
+}
+
+const NONE: readonly number[] = [];
+
+/** A rank-0 constant, or a single-element operand of an op whose rule says so: a literal, not a parameter. */
+function isScalarLiteral(shape: Shape | undefined, rule: OpRule | undefined): boolean {
+  if (!shape) return false;
+  return shape.length === 0 || (rule?.literalScalars === true && shape.every((d) => d === 1));
 }
 
 /** Floating-point constants are weights; so are quantized integer ones (not shape constants). */

@@ -151,6 +151,10 @@ export interface Totals {
   stored_param_bytes_by_dtype: Record<string, number>;
   /** Parameter bytes if every parameter were stored as fp32, fp16, bf16, int8 or int4 (without quantization scales). */
   size_bytes: Record<"fp32" | "fp16" | "bf16" | "int8" | "int4", number>;
+  /** Elements of quantization scales and zero points (QDQ and QOperator graphs), not parameters; present when there are any. */
+  quant_params?: number;
+  /** Their bytes in the file's storage types. */
+  quant_param_bytes?: number;
   macs: number | null;
   flops: number | null;
   seed: number | null;

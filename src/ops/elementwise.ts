@@ -162,10 +162,13 @@ const COMPARE = new Set(["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEq
  * Add, Mul, … with numpy broadcasting. Variadic Sum/Max/Min/Mean cost (operands − 1) per
  * output element; Mean adds one division per output. Known small integer inputs fold (the
  * shape arithmetic of exported graphs); integer Div truncates toward zero as runtimes do.
+ * A single-element constant operand (`x * 0.5`, an attention scale) is a literal of the
+ * computation, not a parameter.
  */
 export const binary: OpRule = {
   types: Object.keys(BINARY),
   family: "elementwise",
+  literalScalars: true,
   infer(ctx) {
     const present = ctx.inputs.filter((t) => t !== undefined);
     const dtype: DType = COMPARE.has(ctx.node.op) ? "bool" : (present[0]?.dtype ?? "float32");

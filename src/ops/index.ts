@@ -5,6 +5,7 @@ import { gather, gatherElements, gatherND, slice, topK } from "./index-ops.js";
 import { einsum, gemm, matmul } from "./linear.js";
 import { batchNorm, lpNorm, lrn, statNorm } from "./norm.js";
 import { globalPool, pool } from "./pool.js";
+import { QUANT_RULES } from "./quant.js";
 import { argReduce, reduce } from "./reduce.js";
 import { resize } from "./resize.js";
 import type { OpRule } from "./rule.js";
@@ -71,6 +72,8 @@ export const RULES: readonly OpRule[] = [
   fillLike,
   atan2,
   sparseToDense,
+  // quant.ts
+  ...QUANT_RULES,
 ];
 
 const BY_TYPE = new Map<string, OpRule>();

@@ -114,6 +114,17 @@ export interface OpRule {
   valueInputs?: readonly number[];
   /** Inputs that are non-trainable buffers (batch-norm running mean and variance). */
   bufferInputs?: readonly number[];
+  /** Inputs that are weights whatever their dtype (a quantized int8 kernel, an int32 bias): parameters at their stored size. */
+  weightInputs?: readonly number[];
+  /**
+   * Scales and zero points of a quantized op: reported apart (`totals.quant_params`), never
+   * parameters. A function where they depend on the node (QLinearConcat's variadic inputs).
+   */
+  quantInputs?: readonly number[] | ((ctx: RuleContext) => readonly number[]);
+  /** Outputs that are quantization scales or zero points (DynamicQuantizeLinear's): constants combined with them are too. */
+  quantOutputs?: readonly number[];
+  /** Single-element constant operands are literals of the computation (x·0.5, an attention scale), not parameters. */
+  literalScalars?: boolean;
   /** Arithmetic; omitted means the op computes nothing (reshape, dropout at inference); null when it depends on unknown dims. */
   cost?(ctx: RuleContext): Cost | null;
   /** Geometry for the receptive field; omitted means pointwise. */
