@@ -33,8 +33,12 @@ export function readTfjsGraph(src: ByteSource): Graph {
   const name = src.name.replace(/^.*[\\/]/, "").replace(/\.json$/i, "") || "model";
   const e = new ChannelsLastGraph(name, "tfjs-graph");
   const r = new TfjsReader(e, src, manifest);
-  const order = r.order(nodes);
-  for (const n of order) r.node(n);
+  // Constants first (they have no inputs, so any order among sources is valid): the
+  // planning below and the inputs' layout read their values.
+  const order = r.order(nodes).sort((a, b) => Number(b.op === "Const") - Number(a.op === "Const"));
+  for (const n of order) if (n.op === "Const") r.node(n);
+  r.planDilated(order);
+  for (const n of order) if (n.op !== "Const") r.node(n);
   if ((json.modelTopology?.library?.function?.length ?? 0) > 0) e.graph.notes.push("functions in the graph library are not analysed");
   if (r.controlFlow.size > 0) {
     e.graph.notes.push(`control flow (${[...r.controlFlow].join(", ")}) is not analysed: those parts are reported as unknown layers`);
@@ -54,8 +58,21 @@ interface Signature {
 /** Ops that produce no data (or only side effects). */
 const NO_OUTPUT = new Set(["NoOp", "Assert", "SaveV2", "RestoreV2"]);
 
+/** A conv read together with the SpaceToBatchND / BatchToSpaceND around it. */
+export interface DilatedPlan {
+  block: number[];
+  /** SpaceToBatchND paddings and BatchToSpaceND crops, [[begin, end] per spatial axis] flattened. */
+  pads: number[];
+  crops: number[];
+}
+
+const DILATABLE = new Set(["Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative"]);
+
 export class TfjsReader {
   readonly vals = new Map<string, Val>();
+  readonly dilatedConv = new Map<string, DilatedPlan>();
+  readonly dilatedS2b = new Set<string>();
+  readonly dilatedB2s = new Set<string>();
   readonly controlFlow = new Set<string>();
   binMissing = false;
   /** Outputs referenced per node (`name:k`), so an unknown op declares all of them. */
@@ -67,6 +84,44 @@ export class TfjsReader {
     private readonly src: ByteSource,
     private readonly manifest: Map<string, ManifestEntry>,
   ) {}
+
+  /**
+   * TF writes a dilated conv as SpaceToBatchND → Conv2D → BatchToSpaceND (block² phase images
+   * convolved without dilation, then woven back): such chains — each tensor read by the next
+   * op only, equal constant block shapes, a stride-1 undilated NHWC conv — are read as the
+   * one dilated conv they compute.
+   */
+  planDilated(nodes: TfNode[]): void {
+    const users = new Map<string, TfNode[]>();
+    for (const n of nodes) {
+      for (const i of n.input ?? []) {
+        if (i.startsWith("^")) continue;
+        const { node } = splitRef(i);
+        users.set(node, [...(users.get(node) ?? []), n]);
+      }
+    }
+    const only = (name: string) => {
+      const u = users.get(name) ?? [];
+      return u.length === 1 ? u[0] : undefined;
+    };
+    const ints = (ref: string | undefined) => (ref === undefined ? undefined : this.vals.get(splitRef(ref).node)?.values);
+    for (const s2b of nodes) {
+      if (s2b.op !== "SpaceToBatchND") continue;
+      const conv = only(s2b.name);
+      if (!conv || !DILATABLE.has(conv.op) || splitRef(conv.input?.[0] ?? "").node !== s2b.name) continue;
+      const b2s = only(conv.name);
+      if (!b2s || b2s.op !== "BatchToSpaceND" || splitRef(b2s.input?.[0] ?? "").node !== conv.name) continue;
+      const a = new NodeAttrs(conv);
+      const ones = (k: string) => (a.ints(k) ?? [1, 1, 1, 1]).every((v) => v === 1);
+      if (a.str("data_format", "NHWC") !== "NHWC" || !ones("strides") || !ones("dilations")) continue;
+      const [block, pads, block2, crops] = [ints(s2b.input?.[1]), ints(s2b.input?.[2]), ints(b2s.input?.[1]), ints(b2s.input?.[2])];
+      if (!block || !pads || !block2 || !crops || block.length !== 2 || block.join() !== block2.join()) continue;
+      if (pads.length !== 4 || crops.length !== 4) continue;
+      this.dilatedConv.set(conv.name, { block, pads, crops });
+      this.dilatedS2b.add(s2b.name);
+      this.dilatedB2s.add(b2s.name);
+    }
+  }
 
   /** Data inputs of a node: control inputs (`^x`) dropped, loop back edges (NextIteration → Merge) cut. */
   dataInputs(n: TfNode, byName: Map<string, TfNode>): string[] {

@@ -155,6 +155,22 @@ function conv(c: Ctx, depthwise: boolean, fused: string[]): Val[] | undefined {
     group,
     ...windowAttrs(c),
   };
+  const dil = c.r.dilatedConv.get(c.n.name);
+  if (dil) {
+    // SpaceToBatchND → this conv → BatchToSpaceND: phase images padded by the conv itself
+    // (SAME, stride 1: ⌊(k−1)/2⌋ before, the rest after) are the image padded block× as much,
+    // and the crops take outputs off each end: dilation = block, pads = paddings + block·inner − crops.
+    const same = c.a.str("padding", "VALID") === "SAME";
+    const k = [kh, kw];
+    const inner = (i: number, end: boolean) => (same ? (end ? Math.ceil((k[i] - 1) / 2) : Math.floor((k[i] - 1) / 2)) : 0);
+    const begin = [0, 1].map((i) => dil.pads[2 * i] + dil.block[i] * inner(i, false) - dil.crops[2 * i]);
+    const end = [0, 1].map((i) => dil.pads[2 * i + 1] + dil.block[i] * inner(i, true) - dil.crops[2 * i + 1]);
+    if ([...begin, ...end].some((p) => p < 0))
+      throw new ConvscopeError("SpaceToBatchND / BatchToSpaceND crop more than they pad", { layer: c.n.name });
+    delete attrs.auto_pad;
+    attrs.dilations = dil.block;
+    attrs.pads = [...begin, ...end];
+  }
   const inputs = [image(c, x), wName];
   const rest = c.ins.slice(2);
   let k = 0;
@@ -615,6 +631,73 @@ const OPS: Record<string, Translate> = {
     const q = c.e.op("Div", `${c.n.name}/div`, b.names, {}, c.n.op);
     return [emit(c, "Floor", [q], {}, b.rank, b.first)];
   },
+  TopKV2(c) {
+    // Along the last file axis; values and indices keep the input's layout.
+    const { e } = c;
+    const x = arg(c, 0, "input");
+    const k = arg(c, 1, "k");
+    const outs = [c.n.name, `${c.n.name}:1`];
+    e.node("TopK", c.n.name, [x.first ? x.name : e.toLast(x), e.toLast(k)], outs, { axis: e.axis(x, -1) }, c.n.op);
+    return outs.map((o) => e.out(o, x.rank, x.first));
+  },
+  Conv2DBackpropInput(c) {
+    // conv2d_transpose: (input_sizes [N, H, W, C] in the data format, filter [kh, kw, out, in], x).
+    const { e } = c;
+    const sizes = c.ins[0]?.values;
+    const w = arg(c, 1, "filter");
+    const x = arg(c, 2, "out_backprop");
+    if (!w.constShape || w.constShape.length !== 4) return undefined;
+    const [kh, kw, co, ci] = w.constShape;
+    const attrs: Record<string, AttrValue> = { kernel_shape: [kh, kw], strides: spatial(c, "strides"), dilations: spatial(c, "dilations") };
+    const pad = c.a.str("padding", "VALID");
+    if (sizes && sizes.length === 4) attrs.output_shape = nchw(c) ? [sizes[2], sizes[3]] : [sizes[1], sizes[2]];
+    attrs.auto_pad = pad === "SAME" ? "SAME_UPPER" : "VALID";
+    const out = emit(c, "ConvTranspose", [image(c, x), e.claim(w, [ci, co, kh, kw])], attrs, 4, !nchw(c));
+    return [nchw(c) ? out : sized(out, co)];
+  },
+  DepthToSpace: (c) => depthSpace(c, "DepthToSpace"),
+  SpaceToDepth: (c) => depthSpace(c, "SpaceToDepth"),
+  SpaceToBatchND(c) {
+    // Read with the conv after it as one dilated conv (see TfjsReader.planDilated).
+    if (!c.r.dilatedS2b.has(c.n.name)) return undefined;
+    return [arg(c, 0, "input")];
+  },
+  BatchToSpaceND(c) {
+    if (!c.r.dilatedB2s.has(c.n.name)) return undefined;
+    return [arg(c, 0, "input")];
+  },
+  BatchMatMul: (c) => batchMatMul(c),
+  BatchMatMulV2: (c) => batchMatMul(c),
+  BatchMatMulV3: (c) => batchMatMul(c),
+  SparseToDense(c) {
+    const { e } = c;
+    const shape = arg(c, 1, "output_shape");
+    const rank = shape.values?.length ?? shape.constShape?.[0] ?? shape.len;
+    return [
+      emit(
+        c,
+        "SparseToDense",
+        c.ins.map((v) => e.toLast(v)),
+        {},
+        rank,
+        false,
+      ),
+    ];
+  },
+  Size: (c) => [emit(c, "Size", [c.e.toLast(arg(c, 0, "input"))], {}, 0, false)],
+  BroadcastTo(c) {
+    const { e } = c;
+    const x = arg(c, 0, "input");
+    const s = arg(c, 1, "shape");
+    const rank = s.values?.length ?? s.constShape?.[0] ?? s.len;
+    // Same rank: broadcasting matches axis for axis in either order; otherwise it aligns the
+    // trailing file axes, so the file's order is kept.
+    if (rank !== undefined && x.rank === rank) return [emit(c, "Expand", [e.toFirst(x), vectorToIr(c, s, rank)], {}, rank, rank >= 3)];
+    return [emit(c, "Expand", [e.toLast(x), e.toLast(s)], {}, rank, false)];
+  },
+  Atan2: (c) => binary(c, "Atan2"),
+  ZerosLike: (c) => same(c, "ZerosLike"),
+  OnesLike: (c) => same(c, "OnesLike"),
   Range: (c) => [
     emit(
       c,
@@ -662,6 +745,35 @@ function resize(c: Ctx, mode: string): Val[] {
   const attrs: Record<string, AttrValue> = { mode, coordinate_transformation_mode: ctm, axes: [2, 3] };
   if (mode === "nearest") attrs.nearest_mode = align ? "round_prefer_ceil" : "floor";
   return [sized(emit(c, "Resize", [e.toFirst(x, 4), "", "", e.toLast(size)], attrs, 4, true), lastDim(x))];
+}
+
+function depthSpace(c: Ctx, op: string): Val[] {
+  // TF's NHWC channel order of the moved pixels is ONNX's DCR mode on the channels-first tensor.
+  const x = arg(c, 0, "input");
+  const b = c.a.int("block_size", 2);
+  const attrs: Record<string, AttrValue> = op === "DepthToSpace" ? { blocksize: b, mode: "DCR" } : { blocksize: b };
+  const ch = lastDim(x);
+  const out = emit(c, op, [image(c, x)], attrs, 4, !nchw(c));
+  if (nchw(c) || ch === undefined) return [out];
+  return [sized(out, op === "DepthToSpace" ? ch / (b * b) : ch * b * b)];
+}
+
+function batchMatMul(c: Ctx): Val[] {
+  // On the file's axes (the last two are the matrix): adj_x / adj_y transpose them first.
+  const { e } = c;
+  const [a, b] = [arg(c, 0, "x"), arg(c, 1, "y")];
+  const adj = (v: Val, on: boolean, k: string) => {
+    const n = e.toLast(v);
+    const rank = v.rank ?? v.constShape?.length;
+    if (!on || rank === undefined) return n;
+    const perm = [...Array(rank).keys()];
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+    return e.op("Transpose", e.unique(`${c.n.name}/adj_${k}`), [n], { perm });
+  };
+  const ranks = [a.rank ?? a.constShape?.length, b.rank ?? b.constShape?.length];
+  const rank = ranks.every((r) => r !== undefined) ? Math.max(...(ranks as number[])) : undefined;
+  const inputs = [adj(a, c.a.bool("adj_x", false), "x"), adj(b, c.a.bool("adj_y", false), "y")];
+  return [emit(c, "MatMul", inputs, {}, rank, false)];
 }
 
 function split(c: Ctx, x: Val, axis: number, num: number, extra: string[]): Val[] {

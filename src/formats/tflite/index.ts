@@ -227,6 +227,12 @@ class TfliteReader {
     return v;
   }
 
+  /** `count` little-endian int32s at a file offset (a custom op's options). */
+  rawInts(offset: number, count: number): number[] {
+    this.f.check(offset, count * 4, "custom options");
+    return Array.from({ length: count }, (_, k) => this.f.bb.readInt32(offset + 4 * k));
+  }
+
   ints(offset: number, count: number, t: TflTensor): number[] {
     const size = t.type === "int64" ? 8 : 4;
     this.f.check(offset, count * size, `data of tensor '${t.name}'`);
@@ -771,6 +777,32 @@ const OPS: Record<string, Handler> = {
   SQUARE(r, c) {
     const x = r.first(c.ins[0], c, "input");
     r.emit(c, "Mul", [x, x], {});
+    return true;
+  },
+  DENSIFY(r, c) {
+    // A sparse (pruned) stored weight made dense: the op reads the stored tensor, counted at
+    // its dense element count and stored at the sparse buffer's real size.
+    const x = need(c, 0, "input");
+    if (!x.constShape) return false;
+    r.alias(c.op.outputs[0], x);
+    return true;
+  },
+  "CUSTOM:Convolution2DTransposeBias"(r, c) {
+    // MediaPipe's transposed conv with bias (selfie segmentation and others): inputs, weights
+    // [O, kh, kw, I], bias; custom_options is TfLiteTransposeConvParams, three int32s:
+    // padding (1 SAME, 2 VALID), stride_width, stride_height.
+    const e = r.e;
+    const p = c.op.custom ? r.rawInts(c.op.custom.start, Math.floor(c.op.custom.length / 4)) : [];
+    if (p.length < 3) return false;
+    const [o, kh, kw, i] = weightShape(c, 1, 4);
+    const attrs: Record<string, AttrValue> = {
+      kernel_shape: [kh, kw],
+      strides: [p[2], p[1]],
+      auto_pad: p[0] === 2 ? "VALID" : "SAME_UPPER",
+    };
+    const inputs = [r.first(c.ins[0], c, "input"), e.claim(need(c, 1, "weight"), [i, o, kh, kw])];
+    if (c.ins[2]) inputs.push(e.toLast(c.ins[2]));
+    r.emit(c, "ConvTranspose", inputs, attrs);
     return true;
   },
   QUANTIZE: (r, c) => cast(r, c),

@@ -84,6 +84,8 @@ export interface TflOperator {
   inputs: number[];
   outputs: number[];
   options?: Table;
+  /** custom_options bytes (a custom op's own parameters), as a range of the file. */
+  custom?: { start: number; length: number };
 }
 
 export interface TflSubgraph {
@@ -142,6 +144,7 @@ export function readSubgraph(sg: Table): TflSubgraph {
       inputs: o.int32s(1, "inputs") ?? [],
       outputs: o.int32s(2, "outputs") ?? [],
       options: o.table(4, "builtin_options"),
+      custom: o.vector(5, "custom_options", 1),
     })),
   };
 }
