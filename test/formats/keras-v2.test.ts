@@ -71,7 +71,9 @@ describe("Keras v2 fixtures: every file against Keras' own counts", () => {
         ref.outputs.map((o) => channelsFirst(o.shape)),
       );
       // Output tensors are named after their layer (a fused activation adds `/softmax`).
-      g.outputs.forEach((o, i) => assert.ok(o === ref.outputs[i].name || o.startsWith(`${ref.outputs[i].name}/`), o));
+      g.outputs.forEach((o, i) => {
+        assert.ok(o === ref.outputs[i].name || o.startsWith(`${ref.outputs[i].name}/`), o);
+      });
       // MACs by Keras layer class (the reader tags every node with its class).
       const byClass: Record<string, number> = {};
       for (const l of r.layers) if (l.macs) byClass[l.source ?? l.op] = (byClass[l.source ?? l.op] ?? 0) + l.macs;
