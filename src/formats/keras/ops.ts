@@ -218,18 +218,27 @@ const transpose: Translate = (c) => {
   return c.em.node("Transpose", c.name, [x], { perm }, c.cls);
 };
 
-/** keras.ops.expand_dims: an Unsqueeze at the IR end, then the layout fix. */
-const expandDims: Translate = (c) => {
-  const { x, rank } = tensorAndRank(c);
-  const raw = c.cfg.ints("axis", []);
+/** Inserts new Keras axes `raw` into `x` (rank `rank`): an Unsqueeze at the IR end, then the layout fix. */
+function expand(c: Call, x: string, rank: number, raw: number[], name: string): string {
   const out = rank + raw.length;
   const axes = raw.map((a) => (a < 0 ? a + out : a)).sort((a, b) => a - b);
   if (axes.some((a) => a < 0 || a >= out)) fail(c, `axis ${raw.join(",")} is out of range for rank ${out}`);
   const kept = Array.from({ length: out }, (_, i) => i).filter((i) => !axes.includes(i));
   const order = [...kerasAxisOfIR(c, rank).map((k) => kept[k]), ...axes];
   const ends = axes.map((_, i) => rank + i);
-  const y = c.em.node("Unsqueeze", c.name, [x, c.em.ints(`${c.name}/axes`, ends)], {}, c.cls)[0];
-  return reorder(c, y, order);
+  const y = c.em.node("Unsqueeze", name, [x, c.em.ints(`${name}/axes`, ends)], {}, c.cls)[0];
+  const perm = new Array<number>(out);
+  order.forEach((k, i) => {
+    perm[c.em.axis(k, out, c.name)] = i;
+  });
+  if (perm.every((p, i) => p === i)) return y;
+  return c.em.node("Transpose", `${name}/layout`, [y], { perm }, c.cls)[0];
+}
+
+/** keras.ops.expand_dims. */
+const expandDims: Translate = (c) => {
+  const { x, rank } = tensorAndRank(c);
+  return [expand(c, x, rank, c.cfg.ints("axis", []), c.name)];
 };
 
 /** keras.ops.squeeze: axis None drops every known 1. */
@@ -259,18 +268,7 @@ const stack: Translate = (c) => {
   const out = rank + 1;
   const raw = c.cfg.int("axis", 0);
   const axis = raw < 0 ? raw + out : raw;
-  const expanded = xs.map((x, i) => {
-    const shape = (c.em.kshape(x) as Shape).slice();
-    shape.splice(axis, 0, 1);
-    if (!shape.every((d) => typeof d === "number")) fail(c, "stack needs operands of known shape");
-    return c.em.node(
-      "Reshape",
-      `${c.name}/expand${i}`,
-      [x, c.em.ints(`${c.name}/expand${i}/shape`, c.em.toIR(shape).map(Number))],
-      {},
-      c.cls,
-    )[0];
-  });
+  const expanded = xs.map((x, i) => expand(c, x, rank, [axis], `${c.name}/expand${i}`));
   return c.em.node("Concat", c.name, expanded, { axis: c.em.axis(axis, out, c.name) }, c.cls);
 };
 
