@@ -1,6 +1,7 @@
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import { readCaffe, sniffCaffe } from "./caffe/index.js";
+import { readKerasH5, sniffHdf5 } from "./keras/h5.js";
 import { readKerasArchive, readKerasJson, readTfjsLayers, sniffKerasArchive, sniffKerasJson, sniffTfjsLayers } from "./keras/index.js";
 import { readOnnx, sniffOnnx } from "./onnx/index.js";
 import { readPt2, sniffPt2 } from "./pt2/index.js";
@@ -52,6 +53,12 @@ export const READERS: Reader[] = [
     read: readPt2,
   },
   { format: "keras", describe: "Keras .keras archive (a zip holding config.json)", sniff: sniffKerasArchive, read: readKerasArchive },
+  {
+    format: "keras",
+    describe: "Keras HDF5 model (model.save('x.h5'): HDF5 signature, model_config attribute)",
+    sniff: sniffHdf5,
+    read: readKerasH5,
+  },
   {
     format: "tfjs-layers",
     describe: 'TensorFlow.js layers model.json ("modelTopology" with "format": "layers-model")',

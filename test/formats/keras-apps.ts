@@ -56,6 +56,32 @@ export class KerasConfig {
     return { layer: name, node: nodes.length - 1, tensor: 0 };
   }
 
+  /**
+   * A Keras 3 operation node as `to_json()` writes a `keras.ops.*` call (or `x + 3.0`):
+   * the Operation's class name and constructor arguments, positional args that are tensors
+   * (a list for concatenate) or literals. `module: null` writes it as a legacy .h5 does (no module).
+   */
+  op(cls: string, name: string, config: J, args: (Ref | Ref[] | number | number[])[], module: string | null = "keras.src.ops.numpy"): Ref {
+    const kt = (r: Ref) => ({
+      class_name: "__keras_tensor__",
+      config: { ...(r.shape ? { shape: r.shape } : {}), dtype: "float32", keras_history: [r.layer, r.node, r.tensor] },
+    });
+    const isRef = (a: unknown): a is Ref => typeof a === "object" && a !== null && "layer" in a;
+    const arg = (a: Ref | Ref[] | number | number[]) =>
+      isRef(a) ? kt(a) : Array.isArray(a) ? (a as unknown[]).map((x) => (isRef(x) ? kt(x) : x)) : a;
+    const entry: J = {
+      ...(module === null ? {} : { module }),
+      class_name: cls,
+      config: { name, ...config },
+      registered_name: cls,
+      name,
+      inbound_nodes: [{ args: args.map(arg), kwargs: {} }],
+    };
+    this.layers.push(entry);
+    this.byName.set(name, entry);
+    return { layer: name, node: 0, tensor: 0 };
+  }
+
   /** Adds a prepared entry (a nested model) and calls it. */
   nested(entry: J, inputs: Ref | Ref[]): Ref {
     const name = (entry.config as J).name as string;

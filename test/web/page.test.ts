@@ -126,6 +126,18 @@ describe("the web page in headless Chromium", { skip: SKIP }, () => {
     await screenshot(page, "vgg16-onnx");
   });
 
+  test("Keras files — legacy .h5 (read by the bundled jsfive), .keras and to_json — show the library's totals", async () => {
+    const dir = fileURLToPath(new URL("../fixtures/v2/keras/", import.meta.url));
+    for (const f of ["PatchCodebookNet.h5", "PatchCodebookNet.keras", "MobileNetV3Small_a075.keras"]) {
+      await loadFile(page, join(dir, f));
+      assert.equal(await page.isVisible($("error")), false, `${f}: ${await page.textContent($("error"))}`);
+      assert.deepEqual(await totals(page), totalsOf(expected(join(dir, f))), f);
+    }
+    // Keras' own counts (fixtures/v2/keras/reference.json).
+    assert.equal(await value(page, "total-params"), 2_051_552);
+    assert.equal(await value(page, "total-macs"), 43_399_344);
+  });
+
   test("controls re-run the analysis: batch, input shape, convention, dtype, training", async () => {
     await andWait(page, () => page.selectOption($("zoo-select"), "resnet18"));
     const g = ZOO.resnet18.build();

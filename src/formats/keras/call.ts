@@ -1,7 +1,7 @@
 import type { DType } from "../../core/dtype.js";
 import { ConvscopeError } from "../../core/errors.js";
 import type { Dim, Shape } from "../../core/shape.js";
-import type { Cfg } from "./config.js";
+import type { Cfg, Json, JsonObject } from "./config.js";
 import type { Emitter } from "./emit.js";
 
 /** One call of a Keras layer, as the translators see it. */
@@ -20,6 +20,13 @@ export interface Call {
   wdtype: DType;
   /** Keras 3 serialization (changes a few defaults, e.g. hard_sigmoid's slope). */
   keras3: boolean;
+  /**
+   * Keras 3: this call's positional arguments as serialized, tensors (`__keras_tensor__`,
+   * in order the same as `inputs`) mixed with literals (`x + 3.0` has `[tensor, 3.0]`).
+   */
+  args?: Json[];
+  /** Keras 3: this call's keyword arguments as serialized. */
+  kwargs?: JsonObject;
 }
 
 /** Translates one call into IR nodes; returns the IR tensors of the layer's outputs. */

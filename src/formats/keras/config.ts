@@ -23,6 +23,8 @@ export interface LayerSpec {
   inbound: Json[];
   /** Keras 3: the layer's input shape as recorded at build time. */
   buildInputShape?: (number | null)[];
+  /** Keras 3: the Python module of the class (`keras.layers`, `keras.src.ops.numpy`, …). */
+  module?: string;
 }
 
 /** A reference to a layer output: the tensor `tensor` of the `node`-th call of `layer`. */
@@ -49,6 +51,7 @@ export function layerSpec(entry: Json, where: string): LayerSpec {
     config,
     inbound: Array.isArray(entry.inbound_nodes) ? entry.inbound_nodes : [],
     buildInputShape: isShape(build) ? build : undefined,
+    module: typeof entry.module === "string" ? entry.module : undefined,
   };
 }
 
@@ -79,6 +82,11 @@ export function callInputs(node: Json, layer: string): TensorRef[] {
     return refs;
   }
   throw new ConvscopeError("an inbound node is neither a list nor {args, kwargs}", { layer });
+}
+
+/** A Keras 3 `__keras_tensor__` reference object (as found in a call's args). */
+export function isKerasTensor(v: Json | undefined): v is JsonObject {
+  return isObject(v) && v.class_name === "__keras_tensor__" && isObject(v.config);
 }
 
 function collectKerasTensors(v: Json, out: TensorRef[]): void {

@@ -1,6 +1,7 @@
 import type { AttrValue } from "../../core/graph.js";
 import type { Dim } from "../../core/shape.js";
 import { ACTIVATION_LAYERS } from "./activation.js";
+import { BLOCK_LAYERS } from "./blocks.js";
 import { type Call, checkLayout, fail, kshape, one, type Translate, weight, weightDim } from "./call.js";
 import { CONV_LAYERS } from "./conv.js";
 
@@ -275,6 +276,7 @@ const flatten: Translate = (c) => c.em.node("Flatten", c.name, [one(c)], { axis:
 export const LAYERS: Record<string, Translate> = {
   ...CONV_LAYERS,
   ...ACTIVATION_LAYERS,
+  ...BLOCK_LAYERS,
   MaxPooling1D: pooling(1, "MaxPool"),
   MaxPooling2D: pooling(2, "MaxPool"),
   MaxPooling3D: pooling(3, "MaxPool"),

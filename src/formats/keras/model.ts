@@ -17,6 +17,7 @@ import {
 } from "./config.js";
 import { Emitter } from "./emit.js";
 import { translatorFor } from "./layers.js";
+import { isOperation, operationFor } from "./ops.js";
 
 /** Where a (possibly nested) model's layers go: name prefixes and the inherited trainable flag. */
 interface Scope {
@@ -187,6 +188,7 @@ class ModelReader {
     if (isModel(spec)) {
       return this.model(spec, inputs, { nodePrefix: `${nodeName}/`, weightPrefix: `${scope.weightPrefix}${spec.name}/`, trainable });
     }
+    const node = spec.inbound[index];
     const c: Call = {
       em: this.em,
       cls: spec.cls,
@@ -197,7 +199,15 @@ class ModelReader {
       trainable,
       wdtype: variableDtype(spec.config.dtype),
       keras3: this.keras3,
+      args: isObject(node) && Array.isArray(node.args) ? node.args : undefined,
+      kwargs: isObject(node) && isObject(node.kwargs) ? node.kwargs : undefined,
     };
+    if (isOperation(spec, node)) {
+      // A Keras 3 operation node (`x + 3.0`, keras.ops.reshape): same class names as layers, other semantics.
+      const op = operationFor(spec.cls);
+      if (!op) return this.em.node(`keras::ops.${spec.cls}`, nodeName, inputs, {}, `ops.${spec.cls}`, outputs);
+      return op(c);
+    }
     const translate = translatorFor(spec.cls);
     if (!translate) return this.em.node(`keras::${spec.cls}`, nodeName, inputs, {}, spec.cls, outputs);
     const outs = translate(c);
