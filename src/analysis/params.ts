@@ -9,13 +9,18 @@ export interface LayerParams {
 }
 
 export interface ParamTotals {
-  /** Elements of floating-point stored tensors, each counted once however many layers use it. */
+  /**
+   * Elements of floating-point stored tensors, each counted once however many layers use it.
+   * When `unknown` lists tensors this is only the known part (a lower bound).
+   */
   params: number;
   trainable: number;
   /** Bytes of those tensors in the file's own storage types. */
   storedBytes: number;
   /** Elements per storage dtype. */
   byDtype: Partial<Record<DType, number>>;
+  /** Weights whose element count is unknown (a symbolic dim): the sums above leave them out. */
+  unknown: string[];
 }
 
 /**
@@ -68,12 +73,16 @@ export function countParams(
     });
   }
 
-  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {} };
+  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, unknown: [] };
   for (let id = 0; id < n; id++) {
     const t = fileTensors[id];
-    if (!asWeight[id] || !t.initializer || !isWeight(t, t.dtype) || !t.shape) continue;
-    const count = numel(t.shape);
-    if (count === null) continue;
+    if (!asWeight[id] || !t.initializer || !isWeight(t, t.dtype)) continue;
+    const count = t.shape ? numel(t.shape) : null;
+    // A weight of unknown size is named, never summed in part: the exact totals become null.
+    if (count === null) {
+      totals.unknown.push(t.name);
+      continue;
+    }
     totals.params = add(totals.params, count);
     if (!buffer[id] && t.initializer.trainable !== false) totals.trainable = add(totals.trainable, count);
     totals.storedBytes = add(totals.storedBytes, byteSize(count, t.dtype));
