@@ -1,7 +1,7 @@
 import { isFloat } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph, Node, Tensor } from "../core/graph.js";
-import { type Dim, numel, type Shape } from "../core/shape.js";
+import { type Dim, numel, type Shape, symbolsOf } from "../core/shape.js";
 import { Attrs, type OpRule, type RuleContext, ruleFor, type TensorState } from "../ops/index.js";
 
 /** A node with its rule and the context every later pass reads. */
@@ -147,7 +147,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
       const shape = out.shape ?? declared(name);
       if (shape) checkDims(node, name, shape);
       out.shape = shape;
-      for (const d of shape ?? []) if (typeof d === "string") symbols.add(d);
+      for (const d of shape ?? []) if (typeof d === "string") for (const sym of symbolsOf(d)) symbols.add(sym);
       return setState(name, { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined });
     });
     layers.push({
