@@ -1,4 +1,5 @@
 import type { Report, Totals, TrainingReport } from "../src/core/report.js";
+import { lowerBound } from "../src/render/format.js";
 import { type Child, fill, h } from "./dom.js";
 import { bytes, compact, exact, lastFeatureMap, localField } from "./format.js";
 
@@ -30,11 +31,20 @@ const SHOWN = new Set<string>([
   "peak_layer_min_order",
   "peak_live_min_order",
   "training_bytes",
+  "known",
 ]);
 
 /** A headline number: compact text, the exact integer in `data-value` and the tooltip. */
-function stat(label: string, n: number | null | undefined, testid?: string, unit: "count" | "bytes" = "count", extra?: Child): HTMLElement {
-  const shown = unit === "bytes" ? bytes(n) : compact(n);
+function stat(
+  label: string,
+  n: number | null | undefined,
+  testid?: string,
+  unit: "count" | "bytes" = "count",
+  extra?: Child,
+  lower?: string,
+): HTMLElement {
+  // A null total shows its counted part as a lower bound, never as the total.
+  const shown = n === null && lower ? lower : unit === "bytes" ? bytes(n) : compact(n);
   return h(
     "div",
     { class: "stat" },
@@ -46,7 +56,7 @@ function stat(label: string, n: number | null | undefined, testid?: string, unit
         testid,
         attrs: {
           "data-value": n ?? "",
-          title: n === null || n === undefined ? "unknown" : `${exact(n)}${unit === "bytes" ? " bytes" : ""}`,
+          title: n === null || n === undefined ? (lower ?? "unknown") : `${exact(n)}${unit === "bytes" ? " bytes" : ""}`,
         },
       },
       shown,
@@ -93,7 +103,7 @@ export function renderSummary(el: HTMLElement, r: Report, onConvention: (name: s
           "tr",
           { class: d === t.param_dtype ? "current" : "" },
           h("th", {}, d),
-          h("td", { class: "num", attrs: { title: `${exact(b)} bytes`, "data-value": b } }, bytes(b)),
+          h("td", { class: "num", attrs: { title: `${exact(b)} bytes`, "data-value": b ?? "" } }, bytes(b)),
         ),
       ),
       h(
@@ -135,23 +145,30 @@ export function renderSummary(el: HTMLElement, r: Report, onConvention: (name: s
     h(
       "div",
       { class: "stats" },
-      stat("parameters", t.params, "total-params", "count", [
-        h(
-          "span",
-          { attrs: { "data-value": t.trainable_params, title: exact(t.trainable_params) }, testid: "trainable-params" },
-          `${compact(t.trainable_params)} trainable`,
-        ),
-        " · ",
-        h(
-          "span",
-          { attrs: { "data-value": t.non_trainable_params, title: exact(t.non_trainable_params) } },
-          `${compact(t.non_trainable_params)} non-trainable`,
-        ),
-      ]),
+      stat(
+        "parameters",
+        t.params,
+        "total-params",
+        "count",
+        [
+          h(
+            "span",
+            { attrs: { "data-value": t.trainable_params ?? "", title: exact(t.trainable_params) }, testid: "trainable-params" },
+            `${compact(t.trainable_params)} trainable`,
+          ),
+          " · ",
+          h(
+            "span",
+            { attrs: { "data-value": t.non_trainable_params ?? "", title: exact(t.non_trainable_params) } },
+            `${compact(t.non_trainable_params)} non-trainable`,
+          ),
+        ],
+        lowerBound(r, "params"),
+      ),
       h("div", { class: "stat" }, h("div", { class: "label" }, "size by dtype"), dtypes),
-      stat("MACs", t.macs, "total-macs", "count", "multiply–accumulates per image"),
-      stat(`${r.convention} (chosen)`, t.value, "total-value", "count", conv ? conv.includes : ""),
-      stat("FLOPs", t.flops, "total-flops", "count", "2·MAC + every other op"),
+      stat("MACs", t.macs, "total-macs", "count", "multiply–accumulates per image", lowerBound(r, "macs")),
+      stat(`${r.convention} (chosen)`, t.value, "total-value", "count", conv ? conv.includes : "", lowerBound(r, "value")),
+      stat("FLOPs", t.flops, "total-flops", "count", "2·MAC + every other op", lowerBound(r, "flops")),
       stat(
         "peak activations",
         t.peak_activation_bytes,
@@ -222,7 +239,17 @@ export function renderSummary(el: HTMLElement, r: Report, onConvention: (name: s
               attrs: { title: "click to use this convention" },
             },
             h("th", {}, c.name),
-            h("td", { class: "num", attrs: { "data-value": c.value ?? "", title: exact(c.value) } }, exact(c.value)),
+            h(
+              "td",
+              {
+                class: "num",
+                attrs: {
+                  "data-value": c.value ?? "",
+                  title: c.value === null ? (lowerBound(r, c.name, exact) ?? "unknown") : exact(c.value),
+                },
+              },
+              c.value === null ? (lowerBound(r, c.name, exact) ?? exact(c.value)) : exact(c.value),
+            ),
             h("td", {}, c.includes),
             h("td", { class: "muted" }, c.used),
           ),

@@ -10,6 +10,7 @@ import { memoryFigures } from "./memory.js";
 import { modulePaths, moduleTree } from "./modules.js";
 import { topoOrder } from "./order.js";
 import { countParams } from "./params.js";
+import { knownTotals } from "./partial.js";
 import { type Bindings, inferShapes } from "./shapes.js";
 import { type TrainingOptions, trainingBytes } from "./training.js";
 
@@ -147,16 +148,25 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     tensorReports[names[id]] = report;
   }
 
-  const sizeBytes = Object.fromEntries(Object.entries(SIZE_DTYPES).map(([k, t]) => [k, byteSize(paramTotals.params, t)])) as Record<
-    SizeDType,
-    number
-  >;
+  // A total never sums part of the weights: any weight of unknown size makes every parameter figure null.
+  const paramsKnown = paramTotals.unknown.length === 0;
+  const whenKnown = (n: number): number | null => (paramsKnown ? n : null);
+  const sizeBytes = Object.fromEntries(
+    Object.entries(SIZE_DTYPES).map(([k, t]) => [k, whenKnown(byteSize(paramTotals.params, t))]),
+  ) as Record<SizeDType, number | null>;
   const unknownLayers = [...unknownTypes.values()].reduce((a, b) => a + b, 0);
   const notes = [...g.notes, ...shapes.notes];
   const symbols = [...shapes.symbols];
   if (symbols.length > 0)
     notes.push(`dims ${symbols.join(", ")} are unbound: numbers that depend on them are unknown (bind them with --input)`);
   if (batch > 1) notes.push(`compute and activation figures are per image; the graph runs a batch of ${batch}`);
+  const known = knownTotals(
+    layers,
+    CONVENTIONS.map((c) => c.name),
+    conv.name,
+    paramTotals,
+    symbols,
+  );
   const report: Report = {
     model: {
       name: g.name,
@@ -171,15 +181,17 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     layers,
     tensors: tensorReports,
     totals: {
-      params: paramTotals.params,
-      trainable_params: paramTotals.trainable,
-      non_trainable_params: paramTotals.params - paramTotals.trainable,
+      params: whenKnown(paramTotals.params),
+      trainable_params: whenKnown(paramTotals.trainable),
+      non_trainable_params: whenKnown(paramTotals.params - paramTotals.trainable),
       param_bytes: sizeBytes[dtypeName],
       param_dtype: dtypeName,
-      stored_param_bytes: paramTotals.storedBytes,
-      stored_param_bytes_by_dtype: Object.fromEntries(
-        Object.entries(paramTotals.byDtype).map(([t, n]) => [t, byteSize(n as number, t as keyof typeof paramTotals.byDtype)]),
-      ),
+      stored_param_bytes: whenKnown(paramTotals.storedBytes),
+      stored_param_bytes_by_dtype: paramsKnown
+        ? Object.fromEntries(
+            Object.entries(paramTotals.byDtype).map(([t, n]) => [t, byteSize(n as number, t as keyof typeof paramTotals.byDtype)]),
+          )
+        : {},
       size_bytes: sizeBytes,
       ...(paramTotals.quant > 0 ? { quant_params: paramTotals.quant, quant_param_bytes: paramTotals.quantBytes } : {}),
       macs: perImage(byConv.macs),
@@ -202,6 +214,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
             partial: `partial: ${unknownLayers} layer${unknownLayers > 1 ? "s" : ""} of type${unknownTypes.size > 1 ? "s" : ""} ${[...unknownTypes.keys()].join(", ")} not counted`,
           }
         : {}),
+      ...(known ? { known } : {}),
     },
     batch_totals: {
       macs: byConv.macs,

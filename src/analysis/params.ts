@@ -12,7 +12,10 @@ export interface LayerParams {
 }
 
 export interface ParamTotals {
-  /** Elements of floating-point stored tensors, each counted once however many layers use it. */
+  /**
+   * Elements of floating-point stored tensors, each counted once however many layers use it.
+   * When `unknown` lists tensors this is only the known part (a lower bound).
+   */
   params: number;
   trainable: number;
   /** Bytes of those tensors in the file's own storage types. */
@@ -23,6 +26,8 @@ export interface ParamTotals {
   quant: number;
   /** Their bytes in the file's storage types. */
   quantBytes: number;
+  /** Weights whose element count is unknown (a symbolic dim): the sums above leave them out. */
+  unknown: string[];
 }
 
 /**
@@ -107,11 +112,10 @@ export function countParams(
     });
   }
 
-  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, quant: 0, quantBytes: 0 };
+  const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, quant: 0, quantBytes: 0, unknown: [] };
   for (let id = 0; id < n; id++) {
     const t = fileTensors[id];
-    if (!t.shape) continue;
-    if (quant[id] && !asWeight[id] && (t.initializer || t.value)) {
+    if (quant[id] && !asWeight[id] && t.shape && (t.initializer || t.value)) {
       const count = numel(t.shape);
       if (count === null) continue;
       totals.quant = add(totals.quant, count);
@@ -119,8 +123,12 @@ export function countParams(
       continue;
     }
     if (!asWeight[id] || !t.initializer || (asWeight[id] === 1 && !isWeight(t, t.dtype))) continue;
-    const count = numel(t.shape);
-    if (count === null) continue;
+    const count = t.shape ? numel(t.shape) : null;
+    // A weight of unknown size is named, never summed in part: the exact totals become null.
+    if (count === null) {
+      totals.unknown.push(t.name);
+      continue;
+    }
     totals.params = add(totals.params, count);
     if (!buffer[id] && t.initializer.trainable !== false) totals.trainable = add(totals.trainable, count);
     totals.storedBytes = add(totals.storedBytes, byteSize(count, t.dtype));

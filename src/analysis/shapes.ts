@@ -1,7 +1,7 @@
 import { isFloat } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph, Node, Tensor } from "../core/graph.js";
-import { type Dim, numel, type Shape } from "../core/shape.js";
+import { type Dim, numel, type Shape, symbolsOf } from "../core/shape.js";
 import { Attrs, type OpRule, type RuleContext, ruleFor, type TensorState } from "../ops/index.js";
 
 /** A node with its rule and the context every later pass reads. */
@@ -124,6 +124,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
     const ins = node.inputs.map((n) => (n === "" ? -1 : (ids.get(n) ?? -1)));
     const inputs = ins.map((id) => (id < 0 ? undefined : states[id]));
     const ctx: RuleContext = { node, inputs, outputs: [], attrs: new Attrs(node), opset };
+    if (rule?.weightShape) sizeWeights(rule, ctx, ins, states, fileTensors);
     // Outputs of a node whose inputs are all constants are constants (a Constant node has none).
     const folded = (inputs.length > 0 || node.op === "Constant") && inputs.every((t) => t === undefined || t.constant);
     if (!rule) {
@@ -146,7 +147,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
       const shape = out.shape ?? declared(name);
       if (shape) checkDims(node, name, shape);
       out.shape = shape;
-      for (const d of shape ?? []) if (typeof d === "string") symbols.add(d);
+      for (const d of shape ?? []) if (typeof d === "string") for (const sym of symbolsOf(d)) symbols.add(sym);
       return setState(name, { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined });
     });
     layers.push({
@@ -161,6 +162,29 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
     });
   }
   return { order: layers, tensors, ids, states, names, fileTensors, symbols, notes };
+}
+
+/**
+ * A weight the file never sized (no bytes stored, a symbolic dim, e.g. a Caffe
+ * InnerProduct's K after layers whose output size depended on an unbound input) takes the
+ * size its rule derives from the data input, now that the input is bound. The state and the
+ * analysis' own copy of the file tensor change; the graph does not.
+ */
+function sizeWeights(rule: OpRule, ctx: RuleContext, ins: number[], states: TensorState[], fileTensors: Tensor[]): void {
+  ctx.inputs.forEach((t, i) => {
+    const id = ins[i];
+    const stored = id >= 0 && id < fileTensors.length ? fileTensors[id] : undefined;
+    if (!t?.constant || !t.shape || !stored || stored.initializer?.location !== "absent") return;
+    if (t.shape.every((d) => typeof d === "number")) return;
+    const want = rule.weightShape?.(ctx, i);
+    if (!want || want.length !== t.shape.length) return;
+    const shape = t.shape.map((d, j) => (typeof d === "number" ? d : want[j]));
+    if (shape.some((d) => typeof d !== "number")) return;
+    const sized = { ...t, shape };
+    states[id] = sized;
+    ctx.inputs[i] = sized;
+    fileTensors[id] = { ...stored, shape };
+  });
 }
 
 function checkDims(node: Node, tensor: string, shape: Shape): void {

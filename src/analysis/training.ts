@@ -74,7 +74,7 @@ const NORMS = new Set(["BatchNormalization", "InstanceNormalization", "LayerNorm
 export function trainingBytes(
   layers: LayerState[],
   tensors: TensorLookup,
-  params: { params: number; trainable: number },
+  params: { params: number; trainable: number; unknown?: readonly string[] },
   batch: number,
   opts: TrainingOptions,
 ): TrainingBytes {
@@ -91,6 +91,20 @@ export function trainingBytes(
   const gradients = mul(trainable, mixed ? 2 : 4);
   const optimizerState = mul(trainable, 4 * STATE_VALUES[opts.optimizer]);
   const activations = savedActivationBytes(layers, tensors, mixed);
+  if (params.unknown && params.unknown.length > 0) {
+    // Some weight's size is unknown: no part that counts weights is summed in part.
+    return {
+      optimizer: opts.optimizer,
+      precision: opts.precision,
+      batch,
+      total: null,
+      weights: null,
+      gradients: null,
+      optimizer_state: null,
+      activations,
+      dominant: null,
+    };
+  }
   const parts = { weights, gradients, optimizer_state: optimizerState, activations };
   let dominant: TrainingBytes["dominant"] = null;
   if (activations !== null) {

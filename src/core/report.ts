@@ -139,18 +139,19 @@ export interface TensorReport {
 }
 
 export interface Totals {
-  params: number;
-  trainable_params: number;
-  non_trainable_params: number;
+  /** Null when some weight's size is unknown (`known.params` holds the known part). */
+  params: number | null;
+  trainable_params: number | null;
+  non_trainable_params: number | null;
   /** Parameter bytes in the dtype asked for (`--dtype`, default fp32). */
-  param_bytes: number;
+  param_bytes: number | null;
   param_dtype: string;
   /** Parameter bytes in the file's own storage types. */
-  stored_param_bytes: number;
+  stored_param_bytes: number | null;
   /** Those bytes per storage dtype of the file (`float32`, `float16`, …). */
   stored_param_bytes_by_dtype: Record<string, number>;
   /** Parameter bytes if every parameter were stored as fp32, fp16, bf16, int8 or int4 (without quantization scales). */
-  size_bytes: Record<"fp32" | "fp16" | "bf16" | "int8" | "int4", number>;
+  size_bytes: Record<"fp32" | "fp16" | "bf16" | "int8" | "int4", number | null>;
   /** Elements of quantization scales and zero points (QDQ and QOperator graphs), not parameters; present when there are any. */
   quant_params?: number;
   /** Their bytes in the file's storage types. */
@@ -180,6 +181,30 @@ export interface Totals {
   unknown_layers: number;
   /** "partial: N layers of types X, Y not counted", when some op is unknown. */
   partial?: string;
+  /**
+   * Present when some exact total above is null because part of the graph could not be
+   * counted (unknown ops, unknown dims): what the known part sums to — a lower bound — and,
+   * per figure, what it leaves out.
+   */
+  known?: KnownTotals;
+}
+
+/** The counted part of totals that are null (see `Totals.known`); every figure is a lower bound. */
+export interface KnownTotals {
+  params: number;
+  trainable_params: number;
+  macs: number;
+  flops: number;
+  seed: number;
+  value: number;
+  by_convention: Record<string, number>;
+  activation_bytes: number;
+  /**
+   * For each figure whose exact total is null (`params`, `trainable_params`, `value`,
+   * `activation_bytes`, or a convention name such as `macs`): the layers it does not count, e.g.
+   * "3 layers of type Python not counted".
+   */
+  missing: Record<string, string>;
 }
 
 /** Training-memory estimate for one step, whole batch, in bytes (see analysis/training.ts for what each part holds). */
@@ -189,12 +214,12 @@ export interface TrainingReport {
   /** Images per step (the analysed graph's batch). */
   batch: number;
   total: number | null;
-  /** Trainable weights (fp32; plus a half-precision working copy under mixed precision) and fp32 buffers. */
-  weights: number;
+  /** Trainable weights (fp32; plus a half-precision working copy under mixed precision) and fp32 buffers; null when a weight's size is unknown. */
+  weights: number | null;
   /** One gradient per trainable weight (fp32, or half precision under mixed precision). */
-  gradients: number;
+  gradients: number | null;
   /** fp32 optimizer state: SGD none, momentum one buffer, Adam two moments. */
-  optimizer_state: number;
+  optimizer_state: number | null;
   /** Activations saved for the backward pass, each tensor once, plus pooling indices, dropout masks and norm statistics. */
   activations: number | null;
   /** The largest of the four parts. */

@@ -55,3 +55,94 @@ export function parseShape(text: string): Shape {
     throw new ConvscopeError(`bad dimension '${p}' in shape '${text}'`);
   });
 }
+
+/**
+ * A symbolic dim in the form convscope simplifies to: a·⌊(S + c)/m⌋ + b, S one symbol,
+ * integers m ≥ 1, 0 ≤ c < m, a ≥ 1. A stride-1 SAME conv keeps `H`; a stride-s window gives
+ * ⌈H/s⌉ = ⌊(H + s − 1)/s⌋; chains compose exactly because ⌊(⌊x/m⌋ + k)/n⌋ = ⌊(x + k·m)/(m·n)⌋
+ * for integers x, k and positive m, n — so three stride-2 stages print ⌈H/8⌉, not out(out(out(H))).
+ */
+export interface SymDim {
+  sym: string;
+  m: number;
+  c: number;
+  a: number;
+  b: number;
+}
+
+const SYM_FORM =
+  /^(?:(\d+)·)?(?:([A-Za-z_]\w*)|⌈([A-Za-z_]\w*)\/(\d+)⌉|⌊([A-Za-z_]\w*)\/(\d+)⌋|⌊\(([A-Za-z_]\w*)\+(\d+)\)\/(\d+)⌋)([+-]\d+)?$/;
+
+/** Reads a dim written by `formatSym` (or a bare symbol); undefined for any other expression. */
+export function parseSym(d: Dim): SymDim | undefined {
+  if (typeof d !== "string") return undefined;
+  const g = SYM_FORM.exec(d);
+  if (!g) return undefined;
+  const a = g[1] ? Number(g[1]) : 1;
+  const b = g[10] ? Number(g[10]) : 0;
+  if (g[2]) return { sym: g[2], m: 1, c: 0, a, b };
+  if (g[3]) return symDim(g[3], Number(g[4]), Number(g[4]) - 1, a, b);
+  if (g[5]) return symDim(g[5], Number(g[6]), 0, a, b);
+  return symDim(g[7], Number(g[9]), Number(g[8]), a, b);
+}
+
+/** Normalizes c into 0 … m − 1 (⌊(S + qm + r)/m⌋ = ⌊(S + r)/m⌋ + q). */
+function symDim(sym: string, m: number, c: number, a: number, b: number): SymDim {
+  const q = Math.floor(c / m);
+  return { sym, m, c: c - q * m, a, b: b + a * q };
+}
+
+/** `H`, `⌈H/4⌉`, `⌊H/2⌋`, `⌊(H+1)/4⌋`, with `2·` and `+1` / `-2` around it. */
+export function formatSym(e: SymDim): string {
+  const { sym, m, c, a, b } = e;
+  const core = m === 1 ? sym : c === 0 ? `⌊${sym}/${m}⌋` : c === m - 1 ? `⌈${sym}/${m}⌉` : `⌊(${sym}+${c})/${m}⌋`;
+  return `${a === 1 ? "" : `${a}·`}${core}${b === 0 ? "" : b > 0 ? `+${b}` : b}`;
+}
+
+/** ⌊(d + t)/s⌋ for a symbolic d, simplified when d has the simple form (else written out). */
+export function symFloorDiv(d: string, t: number, s: number): string {
+  const e = parseSym(d);
+  if (e && s === 1) return formatSym({ ...e, b: e.b + t });
+  if (e && e.a === 1) return formatSym(symDim(e.sym, e.m * s, e.c + (e.b + t) * e.m, 1, 0));
+  if (e && e.a % s === 0) return formatSym({ ...e, a: e.a / s, b: Math.floor((e.b + t) / s) });
+  const x = /^[\w]+$/.test(d) ? d : `(${d})`;
+  return s === 1 ? `${x}${t >= 0 ? "+" : ""}${t}` : `⌊(${x}${t >= 0 ? "+" : ""}${t})/${s}⌋`;
+}
+
+/** k·d + t for a symbolic d (up-sampling, transposed convs), simplified when d has the simple form. */
+export function symAffine(d: string, k: number, t: number): string {
+  const e = parseSym(d);
+  if (e) return formatSym({ ...e, a: e.a * k, b: e.b * k + t });
+  const x = /^[\w]+$/.test(d) ? d : `(${d})`;
+  return `${k === 1 ? "" : `${k}·`}${x}${t === 0 ? "" : t > 0 ? `+${t}` : t}`;
+}
+
+/** The symbol names a dim depends on (`⌈H/4⌉` → H, `16·⌊H/2⌋·⌊W/2⌋` → H, W). */
+export function symbolsOf(d: Dim): string[] {
+  if (typeof d !== "string") return [];
+  return [...new Set(d.match(/[A-Za-z_]\w*/g) ?? [])];
+}
+
+/** A product of dims written out: numbers multiplied, terms with + or − in parentheses (`16·(⌈H/4⌉-6)·W`). */
+export function symProduct(ds: readonly Dim[]): Dim {
+  let k = 1;
+  const terms: string[] = [];
+  for (const d of ds) {
+    if (typeof d === "number") k = mul(k, d);
+    else terms.push(sumAtTop(d) ? `(${d})` : d);
+  }
+  if (terms.length === 0) return k;
+  return `${k === 1 ? "" : `${k}·`}${terms.join("·")}`;
+}
+
+/** Whether a written dim has a + or − outside its brackets (so a product must parenthesize it). */
+function sumAtTop(d: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < d.length; i++) {
+    const ch = d[i];
+    if (ch === "(" || ch === "⌈" || ch === "⌊") depth++;
+    else if (ch === ")" || ch === "⌉" || ch === "⌋") depth--;
+    else if (depth === 0 && i > 0 && (ch === "+" || ch === "-" || ch === "−")) return true;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 import type { Dim, Shape } from "../core/shape.js";
-import { add, mul, numel } from "../core/shape.js";
+import { add, mul, numel, symAffine } from "../core/shape.js";
 import { dtypeOf } from "./args.js";
 import { type Cost, cost, type Field, inputShape, layerError, memo, type OpRule, type RuleContext } from "./rule.js";
 import { effKernel, readWindow, spatialOf, type Window, windowField, windowOutputs } from "./window.js";
@@ -126,7 +126,9 @@ function transposeGeometry(ctx: RuleContext): { axes: TransposeAxis[]; win: Wind
       return { out: target, padBegin: autoPad === "SAME_UPPER" ? half : total - half };
     }
     const [pb, pe] = autoPad === "VALID" ? [0, 0] : [pads[i], pads[i + rank]];
-    if (typeof size !== "number") return { out: `convT(${size})`, padBegin: pb };
+    // Symbolic: s·(S − 1) + output_padding + k − pads, simplified in core/shape.ts.
+    if (typeof size === "string") return { out: symAffine(size, s, outPad[i] + keff - pb - pe - s), padBegin: pb };
+    if (size === undefined) return { out: "convT(undefined)", padBegin: pb };
     return { out: s * (size - 1) + outPad[i] + keff - pb - pe, padBegin: pb };
   });
   return { axes, win, x, w };

@@ -28,6 +28,14 @@ export const gemm: OpRule = {
   field(ctx): Field {
     return ctx.attrs.int("transA", 0) ? { kind: "axes", map: [null, 0], mixed: [0] } : { kind: "axes", map: [0, null], mixed: [1] };
   },
+  /** B is [K, N] ([N, K] with transB): K is input A's feature count, N the weight's own. */
+  weightShape(ctx, i) {
+    const a = ctx.inputs[0]?.shape;
+    const b = ctx.inputs[1]?.shape;
+    if (i !== 1 || !a || !b || a.length !== 2 || b.length !== 2) return undefined;
+    const k = ctx.attrs.int("transA", 0) ? a[0] : a[1];
+    return ctx.attrs.int("transB", 0) ? [b[0], k] : [k, b[1]];
+  },
 };
 
 function gemmDims(ctx: RuleContext): { m: Dim; k: Dim; n: Dim } | undefined {

@@ -1,5 +1,5 @@
 import type { Dim, Shape } from "../core/shape.js";
-import { mul, numel } from "../core/shape.js";
+import { mul, numel, symAffine } from "../core/shape.js";
 import { dtypeOf, normAxes } from "./args.js";
 import { cost, type Field, inputShape, layerError, type OpRule, type Resample, type RuleContext } from "./rule.js";
 
@@ -72,7 +72,8 @@ function resizeAxes(ctx: RuleContext, x: Shape): Axis[] | undefined {
       if (!(s > 0)) layerError(ctx, `scale ${s} must be positive`);
       const d = x[a];
       // Runtimes multiply in float32: floor(fround(scale·in)).
-      const out = typeof d === "number" ? Math.floor(Math.fround(s * d)) : s === 1 ? d : `${d}·${s}`;
+      const out =
+        typeof d === "number" ? Math.floor(Math.fround(s * d)) : s === 1 ? d : Number.isInteger(s) ? symAffine(d, s, 0) : `${d}·${s}`;
       result[a] = { in: d, out, scale: toRatio(s) };
     });
   } else {

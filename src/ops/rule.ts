@@ -131,6 +131,12 @@ export interface OpRule {
   field?(ctx: RuleContext): Field;
   /** Output may overwrite its first input when that input dies here (ReLU, BN, Add). */
   inPlace?: boolean;
+  /**
+   * The shape weight input `i` must have, given the data inputs: for a weight whose size a
+   * file never states (a Caffe InnerProduct's [num_output, K], K the input's features), so
+   * the analysis sizes it from the bound input. Undefined when it cannot tell.
+   */
+  weightShape?(ctx: RuleContext, i: number): Shape | undefined;
 }
 
 /** Typed attribute access with defaults and one-line errors naming the layer. */

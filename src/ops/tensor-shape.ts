@@ -1,5 +1,5 @@
 import type { Dim, Shape } from "../core/shape.js";
-import { numel } from "../core/shape.js";
+import { numel, symProduct } from "../core/shape.js";
 import { dtypeOf, isKnown, listArg, normAxes, normAxis } from "./args.js";
 import { type Field, inputShape, layerError, type OpRule, type OutputState, type RuleContext } from "./rule.js";
 import { smallCount, stridesOf, unravel } from "./values.js";
@@ -101,7 +101,7 @@ export const flatten: OpRule = {
     const x = inputShape(ctx, 0);
     if (!x) return [{ dtype: dtypeOf(ctx) }];
     const axis = flattenAxis(ctx, x.length);
-    const prod = (ds: Dim[]): Dim => numel(ds) ?? ds.join("·");
+    const prod = (ds: Dim[]): Dim => numel(ds) ?? symProduct(ds);
     return [{ dtype: dtypeOf(ctx), shape: [prod(x.slice(0, axis)), prod(x.slice(axis))], value: ctx.inputs[0]?.value }];
   },
   /** Axes before `axis` merge into output axis 0, the rest into axis 1; merged axes of size > 1 are mixed. */

@@ -1,4 +1,4 @@
-import type { Dim, Shape } from "../core/shape.js";
+import { type Dim, type Shape, symFloorDiv } from "../core/shape.js";
 import { type Attrs, type Field, layerError, type RuleContext } from "./rule.js";
 
 /**
@@ -72,10 +72,19 @@ export function windowOutput(ctx: RuleContext, w: Window, size: Dim, i: number):
   const keff = effKernel(w, i);
   const pb = w.padBegin[i];
   const pe = w.padEnd[i];
-  if (typeof size !== "number" || typeof pb !== "number" || typeof pe !== "number") {
+  const s = w.stride[i];
+  const same = w.autoPad === "SAME_UPPER" || w.autoPad === "SAME_LOWER";
+  if (typeof size !== "number") {
+    // Symbolic: SAME gives ⌈S/s⌉; otherwise ⌊(S + p − k)/s⌋ + 1 (ceil mode: + s − 1 more, exact
+    // when no last window can start in the end padding, i.e. pe + s ≤ k). Simplified in core/shape.ts.
+    if (same) return symFloorDiv(size, s - 1, s);
+    if (typeof pb === "number" && typeof pe === "number" && (!w.ceil || pe + s <= keff)) {
+      return symFloorDiv(size, pb + pe - keff + s + (w.ceil ? s - 1 : 0), s);
+    }
     return `out(${size})`;
   }
-  if (w.autoPad === "SAME_UPPER" || w.autoPad === "SAME_LOWER") return Math.ceil(size / w.stride[i]);
+  if (typeof pb !== "number" || typeof pe !== "number") return `out(${size})`;
+  if (same) return Math.ceil(size / s);
   const span = size + pb + pe - keff;
   if (span < 0) {
     layerError(ctx, `kernel ${keff} is larger than the padded input ${size + pb + pe} on spatial axis ${i}`);

@@ -40,6 +40,17 @@ export function renderCsv(r: Report): string {
     ];
     rows.push(cells.map((c) => quote(c === null || c === undefined ? "" : String(c))).join(","));
   }
+  // Totals: exact ones (empty when unknown, status `partial`), then, when some total is
+  // partial, the counted part as a lower bound with what it leaves out as its status.
+  const t = r.totals;
+  const k = t.known;
+  const row = (name: string, status: string, vals: (number | null | undefined)[]) =>
+    [name, "", status, "", "", "", "", ...vals].map((c) => quote(c === null || c === undefined ? "" : String(c))).join(",");
+  rows.push(row("(total)", k ? "partial" : "ok", [t.params, t.trainable_params, t.macs, t.flops, t.seed, t.activation_bytes]));
+  if (k) {
+    const why = [...new Set(Object.values(k.missing))].join("; ");
+    rows.push(row("(known part, lower bound)", why, [k.params, k.trainable_params, k.macs, k.flops, k.seed, k.activation_bytes]));
+  }
   return `${rows.join("\n")}\n`;
 }
 

@@ -114,3 +114,24 @@ export function modelTitle(r: Report): string {
   const file = r.model.file?.split(/[\\/]/).pop();
   return file && file !== r.model.name ? `${file} (${r.model.format} graph '${r.model.name}')` : `${r.model.name} (${r.model.format})`;
 }
+
+/** A null total's counted part alone, "≥ 386,100,000", or undefined when the total is exact or nothing is known. */
+export function lowerValue(r: Report, key: string, fmt: (n: number) => string = exact): string | undefined {
+  const text = lowerBound(r, key, fmt);
+  return text?.slice(0, text.indexOf(" — "));
+}
+
+/** A null total's counted part, as a lower bound with what it leaves out: "≥ 386.10M — 3 layers of type X not counted". */
+export function lowerBound(r: Report, key: string, fmt: (n: number) => string = compact): string | undefined {
+  const k = r.totals.known;
+  const why = k?.missing[key];
+  if (!k || !why) return undefined;
+  const own = (k as unknown as Record<string, unknown>)[key];
+  const v = typeof own === "number" ? own : k.by_convention[key];
+  return v === undefined ? undefined : `≥ ${fmt(v)} — ${why}`;
+}
+
+/** An exact total, or its known part as a lower bound when it is null: what every renderer prints for a total. */
+export function totalOr(r: Report, key: string, n: number | null, fmt: (n: number | null) => string = exact): string {
+  return n === null ? (lowerBound(r, key, fmt) ?? fmt(n)) : fmt(n);
+}

@@ -4,6 +4,7 @@ import {
   exact,
   fieldShort,
   layerField,
+  lowerBound,
   memorySummary,
   modelTitle,
   perImageShape,
@@ -33,10 +34,16 @@ export function renderMarkdown(r: Report): string {
   out.push("");
   out.push("## Totals");
   out.push("");
-  out.push(`- params: ${exact(t.params)} (trainable ${exact(t.trainable_params)}, non-trainable ${exact(t.non_trainable_params)})`);
+  out.push(
+    t.params === null
+      ? `- params: ? (${esc(lowerBound(r, "params", exact) ?? "unknown")})`
+      : `- params: ${exact(t.params)} (trainable ${exact(t.trainable_params)}, non-trainable ${exact(t.non_trainable_params)})`,
+  );
   out.push(`- size: ${exact(t.param_bytes)} bytes as ${t.param_dtype}; ${sizeSummary(r)}`);
   out.push(
-    `- ${r.convention}: ${exact(t.value)} per image${r.batch > 1 ? `; ${exact(r.batch_totals.by_convention[r.convention])} per batch of ${r.batch}` : ""}`,
+    t.value === null
+      ? `- ${r.convention}: ? per image (${esc(lowerBound(r, "value", exact) ?? "unknown")})`
+      : `- ${r.convention}: ${exact(t.value)} per image${r.batch > 1 ? `; ${exact(r.batch_totals.by_convention[r.convention])} per batch of ${r.batch}` : ""}`,
   );
   out.push(`- memory: ${esc(memorySummary(r))}`);
   for (const l of trainingSummary(r)) out.push(`- ${esc(l)}`);
@@ -46,7 +53,10 @@ export function renderMarkdown(r: Report): string {
   out.push("");
   out.push("| convention | value | includes |");
   out.push("|---|---:|---|");
-  for (const c of r.conventions) out.push(`| ${c.name} | ${exact(c.value)} | ${esc(c.includes)} |`);
+  for (const c of r.conventions) {
+    const lower = c.value === null ? lowerBound(r, c.name, exact) : undefined;
+    out.push(`| ${c.name} | ${exact(c.value)}${lower ? ` (${esc(lower)})` : ""} | ${esc(c.includes)} |`);
+  }
   if (r.notes.length + r.warnings.length > 0) {
     out.push("");
     for (const n of r.notes) out.push(`> note: ${esc(n)}`);

@@ -6,6 +6,8 @@ import {
   exact,
   fieldShort,
   layerField,
+  lowerBound,
+  lowerValue,
   memorySummary,
   modelTitle,
   perImageShape,
@@ -45,15 +47,19 @@ export function renderTable(r: Report): string {
   for (const row of rows) out.push(line(row));
   out.push("");
   out.push(
-    `params      ${exact(t.params)} (${compact(t.params)}; trainable ${exact(t.trainable_params)}, non-trainable ${exact(t.non_trainable_params)})`,
+    t.params === null
+      ? `params      ? (${lowerBound(r, "params", exact)})`
+      : `params      ${exact(t.params)} (${compact(t.params)}; trainable ${exact(t.trainable_params)}, non-trainable ${exact(t.non_trainable_params)})`,
   );
   out.push(
-    `size        ${exact(t.param_bytes)} bytes as ${t.param_dtype} = ${(t.param_bytes / 1024).toFixed(1)} KiB (${bytes(t.param_bytes)})` +
+    `size        ${exact(t.param_bytes)} bytes as ${t.param_dtype}${t.param_bytes === null ? "" : ` = ${(t.param_bytes / 1024).toFixed(1)} KiB (${bytes(t.param_bytes)})`}` +
       (r.model.file_bytes !== undefined ? `; file ${exact(r.model.file_bytes)} bytes` : ""),
   );
   out.push(`            ${sizeSummary(r)}`);
   out.push(
-    `${headline.padEnd(12)}${exact(t.value)} (${compact(t.value)}) per image${r.batch > 1 ? `; ${exact(r.batch_totals.by_convention[r.convention])} per batch of ${r.batch}` : ""}`,
+    t.value === null
+      ? `${headline.padEnd(12)}? (${lowerBound(r, "value") ?? "unknown"}) per image`
+      : `${headline.padEnd(12)}${exact(t.value)} (${compact(t.value)}) per image${r.batch > 1 ? `; ${exact(r.batch_totals.by_convention[r.convention])} per batch of ${r.batch}` : ""}`,
   );
   out.push(`memory      ${memorySummary(r)}`);
   for (const l of trainingSummary(r)) out.push(`train       ${l}`);
@@ -63,8 +69,12 @@ export function renderTable(r: Report): string {
   out.push("");
   out.push(`conventions (why tools disagree), ${batchNote(r)}:`);
   const nameW = Math.max(...r.conventions.map((c) => c.name.length));
-  const valW = Math.max(...r.conventions.map((c) => exact(c.value).length));
-  for (const c of r.conventions) out.push(`  ${c.name.padEnd(nameW)}  ${exact(c.value).padStart(valW)}  ${c.includes}`);
+  // A null total shows its counted part as "≥ n" (what it leaves out is on the headline line).
+  const shown = r.conventions.map((c) => (c.value === null ? (lowerValue(r, c.name) ?? "?") : exact(c.value)));
+  const valW = Math.max(...shown.map((v) => v.length));
+  r.conventions.forEach((c, i) => {
+    out.push(`  ${c.name.padEnd(nameW)}  ${shown[i].padStart(valW)}  ${c.includes}`);
+  });
   for (const n of r.notes) out.push(`note: ${n}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return `${out.join("\n")}\n`;

@@ -27,7 +27,7 @@ test("resnet50.onnx: macs 4,089,184,256; params differ from torchvision's by exa
     .reduce((s, l) => s + (zoo.tensors[l.outputs[0]].shape?.[1] as number), 0);
   assert.equal(bnChannels, 26_560); // 53 BN layers: 64 + 1,408 + 3,584 + 10,240 + 11,264
   assert.equal(reference.resnet50.torch_params - reference.resnet50.params, bnChannels);
-  assert.equal(zoo.totals.trainable_params - r.totals.params, bnChannels);
+  assert.equal(Number(zoo.totals.trainable_params) - Number(r.totals.params), bnChannels);
   // No BN is left: ptflops' 2·numel per BN element (11,113,984 of them) becomes one bias add
   // per conv output, the same elements — so the file's ptflops is lower by exactly one per element.
   assert.equal(r.layers.filter((l) => l.op === "BatchNormalization").length, 0);

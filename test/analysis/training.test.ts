@@ -75,7 +75,7 @@ test("training_bytes appears only when asked; resnet50 with Adam at batch 32 is 
   const r = analyze(ZOO.resnet50.build(), { batch: 32, training: { optimizer: "adam", precision: "fp32" } });
   const t = r.totals.training_bytes;
   // 25,557,032 trainable: 16 B each for weights, gradient and Adam's moments, + 53,120 fp32 buffers.
-  assert.equal(t && t.weights + t.gradients + t.optimizer_state, 16 * 25_557_032 + 4 * 53_120);
+  assert.equal(t && Number(t.weights) + Number(t.gradients) + Number(t.optimizer_state), 16 * 25_557_032 + 4 * 53_120);
   assert.equal(t?.dominant, "activations");
   assert.ok((t?.activations ?? 0) > 2 ** 30, "over 1 GiB of saved activations at batch 32");
 });

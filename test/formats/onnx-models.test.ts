@@ -82,10 +82,10 @@ test("resnet18_unfused − resnet18 params: batch-norm tensors the exporter fold
   // Unfused, each channel stores γ, β, running mean, running var (4 × 4,800 = 19,200) and the
   // convs have no bias; fused, the exporter folds all four into the conv weights and adds one
   // bias per channel (4,800). Difference: 19,200 − 4,800 = 14,400.
-  assert.equal(unfused.totals.params - fused.totals.params, 14_400);
+  assert.equal(Number(unfused.totals.params) - Number(fused.totals.params), 14_400);
   // Of those, the running statistics (2 × 4,800 = 9,600) are buffers, not trainable: the
   // unfused model's trainable count is torchvision's 11,689,512.
-  assert.equal(unfused.totals.params - unfused.totals.trainable_params, 9_600);
+  assert.equal(Number(unfused.totals.params) - Number(unfused.totals.trainable_params), 9_600);
   assert.equal(unfused.totals.trainable_params, 11_689_512);
 });
 
@@ -113,7 +113,7 @@ for (const [file, shape] of OCR_MODELS) {
     // parameter bytes are nearly the file size (the rest is the graph: names, attributes).
     const size = readFileSync(path).length;
     assert.ok(
-      r.totals.stored_param_bytes <= size && r.totals.stored_param_bytes > 0.9 * size,
+      Number(r.totals.stored_param_bytes) <= size && Number(r.totals.stored_param_bytes) > 0.9 * size,
       `${r.totals.stored_param_bytes} of ${size} bytes`,
     );
   });

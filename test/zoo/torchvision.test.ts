@@ -25,7 +25,7 @@ for (const [name, ref] of Object.entries(REFERENCE)) {
     // torchvision counts parameters(), i.e. trainable tensors; convscope's `params` also
     // holds the stored BN running statistics, exactly the difference.
     assert.equal(r.totals.trainable_params, ref.params);
-    assert.equal(r.totals.params - r.totals.trainable_params, bnBuffers(r));
+    assert.equal(Number(r.totals.params) - Number(r.totals.trainable_params), bnBuffers(r));
     assert.equal(r.totals.macs, ref.macs);
     const rf = r.tensors[ref.last].rf;
     assert.ok(rf && !("global" in rf));
