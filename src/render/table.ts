@@ -64,7 +64,10 @@ export function renderTable(r: Report): string {
   out.push(`conventions (why tools disagree), ${batchNote(r)}:`);
   const nameW = Math.max(...r.conventions.map((c) => c.name.length));
   const valW = Math.max(...r.conventions.map((c) => exact(c.value).length));
-  for (const c of r.conventions) out.push(`  ${c.name.padEnd(nameW)}  ${exact(c.value).padStart(valW)}  ${c.includes}`);
+  for (const c of r.conventions) {
+    out.push(`  ${c.name.padEnd(nameW)}  ${exact(c.value).padStart(valW)}  ${c.includes}`);
+    if (c.approximated) out.push(`  ${"".padEnd(nameW)}  ${"".padStart(valW)}  approximated — ${c.approximated}`);
+  }
   for (const n of r.notes) out.push(`note: ${n}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return `${out.join("\n")}\n`;
