@@ -1,3 +1,4 @@
+import type { Node } from "../core/graph.js";
 import { add, mul, numel, type Shape } from "../core/shape.js";
 import type { Cost } from "../ops/index.js";
 import type { LayerState } from "./shapes.js";
@@ -24,6 +25,8 @@ export interface Convention {
   measure(c: Cost, layer: LayerState): Count | null;
   /** The value alone, where it is cheaper than `measure` (the report asks it of every layer). */
   count?(c: Cost, layer: LayerState): number | null;
+  /** Why this layer's count is an approximation (the file does not say what the tool would see), or null when exact. */
+  approximated?(layer: LayerState): string | null;
 }
 
 /** A count and how it was obtained, with the values substituted (`macs + bias = 1 + 2`; built only when asked). */
@@ -132,59 +135,400 @@ function flopCount(c: Cost): number {
   return add(mul(2, c.macs), c.bias, c.add, c.mul, c.div, c.exp, c.cmp);
 }
 
-/**
- * ptflops (sovrasov/flops-counter.pytorch, `backend="pytorch"`): module hooks on a batch-1
- * input. Conv and Linear: MACs + one per output element with a bias; ReLU-family and GELU:
- * output numel; every pooling (adaptive included): *input* numel; batch/instance/group/layer
- * norm: input numel, doubled when affine; upsampling and softmax: output numel. Transposed
- * conv goes through the conv hook, so it is counted on the *output* positions
- * (k·C_in·C_out/g per output position) — wrong, reproduced only here. `x + y` written as an
- * operator (torchvision's residual adds) is invisible to it; other ops count 0.
- */
-/** ptflops' hooks that count the output's elements, and those that count the input's (every pooling). */
-const PTFLOPS_OUTPUT_NUMEL = new Set(["Relu", "PRelu", "Elu", "LeakyRelu", "Clip", "Gelu", "Resize", "Upsample", "Softmax", "LogSoftmax"]);
-const PTFLOPS_INPUT_NUMEL = new Set(["MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"]);
+// ── Where a layer came from: module class, aten op, Python call ───────────────────────
+//
+// ptflops and thop count by nn.Module *class* (forward hooks registered on exact types) and,
+// ptflops, by which torch.nn.functional / torch function the code called. A `.pt2` says
+// both for every node (`nn_module_stack`, `torch_fn`); an ONNX file from the dynamo exporter
+// says the module (`pkg.torch.onnx.class_hierarchy`), the aten op and the rewrites applied
+// (`FuseBatchNormIntoConv`). Other files say neither: the rules below then assume the layer
+// was the standard torch module and say so (`approximated`).
 
+/** What the file says about a layer's origin. */
+export interface Provenance {
+  /** The file gives module classes for its layers. */
+  known: boolean;
+  /** Fully-qualified class of the innermost module (`torch.nn.modules.activation.ReLU`). */
+  leaf?: string;
+  /** The aten op, without namespace and overload (`relu_`, `conv2d`, `scaled_dot_product_attention`). */
+  aten?: string;
+  /** The Python callable the code invoked (a `.pt2`'s `torch_fn`): kind and name (`function`, `relu`). */
+  call?: { kind: string; fn: string };
+  /** A node the reader made besides the principal one of an aten call (weight transpose, bias add, attention steps). */
+  part?: string;
+  /** An ONNX Conv that absorbed the batch norm after it. */
+  foldedBn: boolean;
+}
+
+const PROVENANCE = new WeakMap<Node, Provenance>();
+
+export function provenance(node: Node): Provenance {
+  let p = PROVENANCE.get(node);
+  if (p) return p;
+  const meta = node.meta ?? {};
+  const frames = node.module ?? [];
+  p = { known: frames.length > 0, foldedBn: false };
+  if (frames.length) p.leaf = frames[frames.length - 1].type;
+  const target = meta["pt2.target"] ?? onnxAten(meta["pkg.torch.onnx.class_hierarchy"]);
+  if (target) p.aten = target.replace(/^aten\./, "").replace(/\.[^.]*$/, "");
+  const fn = meta["pt2.torch_fn"]?.split(";").pop();
+  if (fn) {
+    const dot = fn.lastIndexOf(".");
+    p.call = { kind: fn.slice(0, dot), fn: fn.slice(dot + 1) };
+  }
+  if (meta["pt2.part"]) p.part = meta["pt2.part"];
+  if (node.op === "Conv" && /FuseBatchNormIntoConv/.test(meta["pkg.onnxscript.rewriter.rule_name"] ?? "")) p.foldedBn = true;
+  PROVENANCE.set(node, p);
+  return p;
+}
+
+/** The last entry of the dynamo exporter's class hierarchy is the aten op (`'aten.relu.default'`). */
+function onnxAten(hierarchy: string | undefined): string | undefined {
+  const m = hierarchy ? /'(aten\.[^']+)'\s*\]\s*$/.exec(hierarchy) : null;
+  return m?.[1];
+}
+
+const TORCH_NN = "torch.nn.modules.";
+const nn = (names: string): string[] => names.split(" ").map((n) => `${TORCH_NN}${n}`);
+
+/** ptflops' MODULES_MAPPING (pytorch_ops.py), by hook. Exact classes: `type(module) in MODULES_MAPPING`. */
+const PT_CONV = new Set(nn("conv.Conv1d conv.Conv2d conv.Conv3d"));
+const PT_CONVT = new Set(nn("conv.ConvTranspose1d conv.ConvTranspose2d conv.ConvTranspose3d"));
+const PT_RELU = new Set(nn("activation.ReLU activation.PReLU activation.ELU activation.LeakyReLU activation.ReLU6 activation.GELU"));
+const PT_POOL = new Set(
+  nn(
+    "pooling.MaxPool1d pooling.MaxPool2d pooling.MaxPool3d pooling.AvgPool1d pooling.AvgPool2d pooling.AvgPool3d pooling.AdaptiveMaxPool1d pooling.AdaptiveMaxPool2d pooling.AdaptiveMaxPool3d pooling.AdaptiveAvgPool1d pooling.AdaptiveAvgPool2d pooling.AdaptiveAvgPool3d",
+  ),
+);
+const PT_NORM = new Set(
+  nn(
+    "batchnorm.BatchNorm1d batchnorm.BatchNorm2d batchnorm.BatchNorm3d instancenorm.InstanceNorm1d instancenorm.InstanceNorm2d instancenorm.InstanceNorm3d normalization.GroupNorm normalization.LayerNorm",
+  ),
+);
+const PT_LINEAR = `${TORCH_NN}linear.Linear`;
+const PT_UPSAMPLE = `${TORCH_NN}upsampling.Upsample`;
+
+/** IR ops that carry a module's hook (the compute op of the module's forward, not its reshapes). */
+const POOL_OPS = new Set([
+  "MaxPool",
+  "AveragePool",
+  "LpPool",
+  "GlobalAveragePool",
+  "GlobalMaxPool",
+  "GlobalLpPool",
+  "ReduceMean",
+  "ReduceMax",
+]);
+const ACT_OPS = new Set(["Relu", "PRelu", "Elu", "LeakyRelu", "Clip", "Gelu"]);
+
+/**
+ * torch.nn.functional calls ptflops patches (pytorch_engine.py `patch_functional`; F.linear's
+ * patch is commented out): each adds input.numel() (interpolate its own formula) whether the
+ * model code or a module's forward made the call. `function` is a Python function in
+ * torch.nn.functional; the few that are C builtins there are listed apart, so `torch.relu`
+ * (a builtin, not patched) is told from `F.relu`.
+ */
+const F_FUNCTIONS = new Set([
+  "relu",
+  "elu",
+  "relu6",
+  "silu",
+  "softmax",
+  "interpolate",
+  "upsample",
+  "max_pool1d",
+  "max_pool2d",
+  "max_pool3d",
+  "adaptive_avg_pool2d",
+  "adaptive_avg_pool3d",
+  "adaptive_max_pool1d",
+  "adaptive_max_pool2d",
+  "adaptive_max_pool3d",
+]);
+const F_BUILTINS = new Set(["gelu", "prelu", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d"]);
+/** Modules whose forward calls a patched functional (ReLU → F.relu …); ReLU6 and LeakyReLU call F.hardtanh / F.leaky_relu, which are not. */
+const CALLS_PATCHED_F = new Set([
+  ...nn("activation.ReLU activation.ELU activation.PReLU activation.GELU activation.SiLU activation.Softmax"),
+  ...PT_POOL,
+  PT_UPSAMPLE,
+]);
+/** The aten ops a patched functional issues (default export and core ATen), by name. */
+const F_ATEN =
+  /^(relu_?|elu_?|prelu|_prelu_kernel|gelu_?|silu_?|hardtanh_?|relu6|_?softmax|(max|avg)_pool[123]d(_with_indices)?|_?adaptive_(avg|max)_pool[123]d|mean|upsample_\w+)$/;
+/** The IR ops a patched functional becomes. */
+const F_OPS = new Set(["Relu", "Elu", "PRelu", "Gelu", "Softmax", "Resize", "Upsample", ...POOL_OPS]);
+/** torch functions and Tensor methods ptflops patches (`patch_tensor_ops`), by the aten op they issue. */
+const TENSOR_OPS = new Set(["matmul", "mm", "bmm", "addmm", "baddbmm", "mul", "add"]);
+
+function numelOf(s: Shape | undefined): number | null {
+  return s ? numel(s) : null;
+}
+
+/** ptflops' functional hook for a layer made by a patched call: input numel (interpolate: its own rule). */
+function ptflopsFunctional(l: LayerState): Count | null {
+  const op = l.node.op;
+  if (op === "Resize" || op === "Upsample") {
+    const x = shapeIn(l);
+    const y = l.ctx.outputs[0]?.shape;
+    if (!x || !y) return null;
+    if (l.node.inputs[3]) {
+      // size given: ptflops adds prod(size) — the output's spatial sizes only.
+      const n = numelOf(y.slice(2));
+      return n === null ? null : { value: n, how: () => `F.interpolate prod(size) = ${fmt(n)}` };
+    }
+    // scale given: input.numel() · scale ** len(input), len(input) being the batch size.
+    const n = numelIn(l);
+    const [b, hi, ho] = [x[0], x[2], y[2]];
+    if (n === null || typeof b !== "number" || typeof hi !== "number" || typeof ho !== "number") return null;
+    const value = mul(n, (ho / hi) ** b);
+    return { value, how: () => `F.interpolate numel(x)·scale^len(x) = ${fmt(n)}·${ho / hi}^${b}` };
+  }
+  const n = op === "Mul" ? numelOut(l) : numelIn(l); // silu: the Mul of x·sigmoid(x)
+  return n === null ? null : { value: n, how: () => `F numel(x) = ${fmt(n)}` };
+}
+
+/** Whether a patched torch.nn.functional call made this layer; `approx` when the file does not say. */
+function viaFunctional(l: LayerState, p: Provenance): { yes: boolean; approx: boolean } {
+  const op = l.node.op;
+  if (p.call) {
+    const { kind, fn } = p.call;
+    const yes = (kind === "function" && F_FUNCTIONS.has(fn)) || (kind === "builtin_function_or_method" && F_BUILTINS.has(fn));
+    return { yes, approx: false };
+  }
+  const silu = p.aten === "silu" || p.aten === "silu_";
+  if (!F_OPS.has(op) && !(silu && op === "Mul")) return { yes: false, approx: false };
+  // An aten op no patched functional issues (attention's softmax, a mean written in model code).
+  if (p.aten && !F_ATEN.test(p.aten)) return { yes: false, approx: false };
+  // ReduceMean is an adaptive average pool only inside one.
+  if (op === "ReduceMean" || op === "ReduceMax") return { yes: p.leaf !== undefined && PT_POOL.has(p.leaf), approx: !p.known };
+  if (p.leaf && p.leaf.startsWith(TORCH_NN)) return { yes: CALLS_PATCHED_F.has(p.leaf), approx: false };
+  // In the model's own code: F.relu, torch.relu or x.relu() — assumed F.*.
+  return { yes: true, approx: true };
+}
+
+/** ptflops' module hook for this layer, or null when the layer carries none. */
+function ptflopsHook(c: Cost, l: LayerState, cls: string, p: Provenance): Count | null | "none" {
+  const op = l.node.op;
+  if ((PT_CONV.has(cls) && op === "Conv") || (p.foldedBn && op === "Conv")) {
+    // conv_flops_counter_hook: MACs, plus out_channels per output position when the module has a bias.
+    // A conv that absorbed a BN (ONNX) got its bias from the BN: the Conv2d before it had none (assumed).
+    const bias = p.foldedBn ? 0 : c.bias;
+    return bias
+      ? { value: add(c.macs, bias), how: () => `macs + bias = ${fmt(c.macs)} + ${fmt(bias)}` }
+      : { value: c.macs, how: () => `macs = ${fmt(c.macs)}` };
+  }
+  if (PT_CONVT.has(cls) && op === "ConvTranspose") return ptflopsTransposed(c, l);
+  if (PT_RELU.has(cls) && ACT_OPS.has(op)) {
+    const n = numelOut(l);
+    return n === null ? null : { value: n, how: () => `${short(cls)} hook numel(y) = ${fmt(n)}` };
+  }
+  if (PT_POOL.has(cls) && POOL_OPS.has(op)) {
+    const n = numelIn(l);
+    return n === null ? null : { value: n, how: () => `${short(cls)} hook numel(x) = ${fmt(n)}` };
+  }
+  if (PT_NORM.has(cls) && NORMS.has(op)) {
+    // bn_flops_counter_hook doubles when `module.affine`: LayerNorm has no such attribute (elementwise_affine).
+    const n = numelIn(l);
+    if (n === null) return null;
+    const twice = !cls.endsWith(".LayerNorm") && isAffine(l);
+    return twice
+      ? { value: mul(2, n), how: () => `${short(cls)} hook 2·numel(x) (affine) = 2·${fmt(n)}` }
+      : { value: n, how: () => `${short(cls)} hook numel(x) = ${fmt(n)}` };
+  }
+  if (cls === PT_LINEAR && (op === "Gemm" || op === "MatMul")) {
+    // linear_flops_counter_hook: numel(input)·out_features + out_features if bias (once, not per row).
+    const x = numelIn(l);
+    const y = l.ctx.outputs[0]?.shape;
+    const nOut = y?.[y.length - 1];
+    if (x === null || typeof nOut !== "number") return null;
+    const bias = op === "Gemm" && l.ctx.inputs[2] ? nOut : 0;
+    const value = add(mul(x, nOut), bias);
+    return { value, how: () => `numel(x)·out${bias ? " + out" : ""} = ${fmt(x)}·${nOut}${bias ? ` + ${nOut}` : ""}` };
+  }
+  if (cls === PT_LINEAR && op === "Add") {
+    // The bias add of a Linear on more than two dims: the hook's `+ out_features`.
+    const y = l.ctx.outputs[0]?.shape;
+    const nOut = y?.[y.length - 1];
+    return typeof nOut === "number" ? { value: nOut, how: () => `Linear hook bias out = ${nOut}` } : null;
+  }
+  if (cls === PT_UPSAMPLE && (op === "Resize" || op === "Upsample")) {
+    const n = numelOut(l);
+    return n === null ? null : { value: n, how: () => `Upsample hook numel(y) = ${fmt(n)}` };
+  }
+  return "none";
+}
+
+function short(cls: string): string {
+  return cls.slice(cls.lastIndexOf(".") + 1);
+}
+
+function ptflopsTransposed(c: Cost, l: LayerState): Count | null {
+  const t = transposeFacts(l);
+  if (!t) return null;
+  const m = mul(t.batch, t.outSpatial, t.kernel, t.cin, t.cout / t.g);
+  const value = add(m, c.bias);
+  return {
+    value,
+    how: () =>
+      `N·Π(out)·Πk·C_in·(C_out/g) + bias = ${t.batch}·${fmt(t.outSpatial)}·${t.kernel}·${t.cin}·(${t.cout}/${t.g}) + ${fmt(c.bias)} (counted on the output: ptflops' rule)`,
+  };
+}
+
+/** Sums counts; null when one is unknown. */
+function sum(parts: (Count | null)[]): Count | null {
+  if (parts.some((x) => x === null)) return null;
+  const ps = parts as Count[];
+  if (ps.length === 1) return ps[0];
+  return { value: add(...ps.map((x) => x.value)), how: () => ps.map((x) => x.how()).join(" + ") };
+}
+
+/** ptflops with module types known: module hook + patched functional + patched tensor op. */
+function ptflopsKnown(c: Cost, l: LayerState, p: Provenance): Count | null {
+  const parts: (Count | null)[] = [];
+  const hook = p.leaf ? ptflopsHook(c, l, p.leaf, p) : "none";
+  if (hook !== "none") parts.push(hook);
+  if (p.foldedBn) {
+    // The BatchNorm2d the exporter folded in: its hook 2·numel (affine, as torchvision's are).
+    const n = numelOut(l);
+    parts.push(n === null ? null : { value: mul(2, n), how: () => `folded BatchNorm2d hook 2·numel = 2·${fmt(n)}` });
+  }
+  if (viaFunctional(l, p).yes && !p.part) parts.push(ptflopsFunctional(l));
+  if (p.call && TENSOR_OPS.has(p.call.fn) && p.call.kind === "builtin_function_or_method") {
+    // torch.matmul / torch.add … (a Tensor method such as x.add(y) and the operator x + y look the
+    // same in an export; both are taken as the operator, which ptflops does not see).
+    const n = l.node.op === "Gemm" ? add(c.macs, numelIn(l, 2) ?? 0) : l.node.op === "MatMul" ? c.macs : numelOut(l);
+    parts.push(n === null ? null : { value: n, how: () => `torch.${p.call?.fn} = ${fmt(n)}` });
+  }
+  if (parts.length === 0)
+    return none(p.part ? "counted with its aten call" : `ptflops has no hook for ${p.leaf ? short(p.leaf) : "this op"} here`);
+  return sum(parts);
+}
+
+/**
+ * ptflops' pytorch backend without module types (any file but a `.pt2` or dynamo ONNX): every
+ * layer is taken as the standard torch module. Conv/Linear: MACs + bias; ReLU, ELU, PReLU,
+ * GELU and every pooling twice (the module's hook and the patched F call its forward makes);
+ * LeakyReLU and ReLU6 once; norms numel (×2 affine); up-sampling numel(y) + F.interpolate;
+ * softmax numel (F.softmax). Transposed conv on the output size (ptflops' error).
+ */
+function ptflopsAssumed(c: Cost, l: LayerState): Count | null {
+  const op = l.node.op;
+  if (op === "Conv" || op === "Gemm") {
+    if (!c.bias) return { value: c.macs, how: () => `macs = ${fmt(c.macs)}` };
+    return { value: add(c.macs, c.bias), how: () => `macs + bias = ${fmt(c.macs)} + ${fmt(c.bias)}` };
+  }
+  if (op === "MatMul") return { value: c.macs, how: () => `macs = ${fmt(c.macs)}` };
+  if (op === "ConvTranspose") return ptflopsTransposed(c, l);
+  if (op === "LeakyRelu" || op === "Clip") {
+    const n = numelOut(l);
+    return n === null ? null : { value: n, how: () => `numel(y) = ${fmt(n)}` };
+  }
+  if (op === "Relu" || op === "Elu" || op === "PRelu" || op === "Gelu") {
+    const n = numelOut(l);
+    return n === null
+      ? null
+      : { value: mul(2, n), how: () => `hook numel(y) + F numel(x) = 2·${fmt(n)} (module and functional both count)` };
+  }
+  if (PTFLOPS_POOLS.has(op)) {
+    const n = numelIn(l);
+    return n === null
+      ? null
+      : { value: mul(2, n), how: () => `hook numel(x) + F numel(x) = 2·${fmt(n)} (module and functional both count)` };
+  }
+  if (NORMS.has(op)) {
+    const n = numelIn(l);
+    if (n === null) return null;
+    return isAffine(l)
+      ? { value: mul(2, n), how: () => `2·numel(x) (affine) = 2·${fmt(n)}` }
+      : { value: n, how: () => `numel(x) = ${fmt(n)}` };
+  }
+  if (op === "Resize" || op === "Upsample") {
+    const n = numelOut(l);
+    return sum([n === null ? null : { value: n, how: () => `hook numel(y) = ${fmt(n)}` }, ptflopsFunctional(l)]);
+  }
+  if (op === "Softmax" || op === "LogSoftmax") {
+    const n = numelIn(l);
+    return n === null ? null : { value: n, how: () => `F numel(x) = ${fmt(n)}` };
+  }
+  return none("ptflops has no hook for this op");
+}
+
+const PTFLOPS_POOLS = new Set(["MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"]);
+
+/**
+ * ptflops (sovrasov/flops-counter.pytorch, `backend="pytorch"`, count_functional=True): module
+ * hooks on a batch-1 input (pytorch_ops.py MODULES_MAPPING, exact classes) plus the patched
+ * torch.nn.functional and tensor calls (pytorch_engine.py patch_functional / patch_tensor_ops),
+ * so nn.ReLU, nn.MaxPool2d, nn.AdaptiveAvgPool2d … count twice and F.relu in model code once.
+ * Exact with module types known; otherwise the layer is assumed to be the standard module.
+ */
 const ptflops: Convention = {
   name: "ptflops",
-  used: 'ptflops (pytorch backend; its "GMac")',
+  used: 'ptflops (backend="pytorch", count_functional=True; its "GMac")',
   includes:
-    "MACs + 1 per biased output, ReLU-family numel, pooling input numel, norms numel (×2 affine), upsample/softmax numel; transposed conv on the output size (ptflops' error); element-wise ops 0",
+    "module hooks (conv/linear MACs + bias, ReLU/GELU numel, pooling input numel, norms numel ×2 affine) plus patched F.* calls (nn.ReLU and poolings twice); x + y, F.hardswish, F.layer_norm 0; transposed conv on the output size (ptflops' error)",
   measure(c, l) {
-    const op = l.node.op;
-    if (op === "Conv" || op === "Gemm") {
-      if (!c.bias) return { value: c.macs, how: () => `macs = ${fmt(c.macs)}` };
-      return { value: add(c.macs, c.bias), how: () => `macs + bias = ${fmt(c.macs)} + ${fmt(c.bias)}` };
-    }
-    if (op === "MatMul") return { value: c.macs, how: () => `macs = ${fmt(c.macs)}` };
-    if (op === "ConvTranspose") {
-      const t = transposeFacts(l);
-      if (!t) return null;
-      const m = mul(t.batch, t.outSpatial, t.kernel, t.cin, t.cout / t.g);
-      const value = add(m, c.bias);
-      return {
-        value,
-        how: () =>
-          `N·Π(out)·Πk·C_in·(C_out/g) + bias = ${t.batch}·${fmt(t.outSpatial)}·${t.kernel}·${t.cin}·(${t.cout}/${t.g}) + ${fmt(c.bias)} (counted on the output: ptflops' rule)`,
-      };
-    }
-    if (PTFLOPS_OUTPUT_NUMEL.has(op)) {
-      const n = numelOut(l);
-      return n === null ? null : { value: n, how: () => `numel(y) = ${fmt(n)}` };
-    }
-    if (PTFLOPS_INPUT_NUMEL.has(op)) {
-      const n = numelIn(l);
-      return n === null ? null : { value: n, how: () => `numel(x) = ${fmt(n)}` };
-    }
-    if (NORMS.has(op)) {
-      const n = numelIn(l);
-      if (n === null) return null;
-      return isAffine(l)
-        ? { value: mul(2, n), how: () => `2·numel(x) (affine) = 2·${fmt(n)}` }
-        : { value: n, how: () => `numel(x) = ${fmt(n)}` };
-    }
-    return none("ptflops has no hook for this op");
+    const p = provenance(l.node);
+    return p.known ? ptflopsKnown(c, l, p) : ptflopsAssumed(c, l);
   },
+  approximated(l) {
+    const p = provenance(l.node);
+    const op = l.node.op;
+    if (!p.known) {
+      if (op === "Relu" || op === "Elu" || op === "PRelu" || op === "Gelu" || PTFLOPS_POOLS.has(op))
+        return "module types unknown: taken as an nn module, counted twice (hook + the patched F call in its forward); an F.* call in model code counts once (half), torch.relu or x.relu() 0";
+      if (op === "MatMul" && !l.ctx.inputs[1]?.constant)
+        return "module types unknown: matmul of activations is taken as torch.matmul; written as @ ptflops counts 0";
+      return null;
+    }
+    if (p.foldedBn) return "batch norm folded into the conv: counted as an affine BatchNorm2d (2·numel) after a conv without bias";
+    if (!p.call && viaFunctional(l, p).approx) return "call not recorded: taken as F.* (torch.relu or x.relu() would count 0)";
+    return null;
+  },
+};
+
+/** ptflops' aten backend (aten_ops.py ATEN_OPS_MAPPING): convolution, mm, matmul, addmm, bmm only. */
+const ptflopsAten: Convention = {
+  name: "ptflops-aten",
+  used: 'ptflops (backend="aten")',
+  includes:
+    "aten.convolution and aten.mm/matmul/addmm/bmm only: MACs, conv and addmm with their bias (one add per output); attention through the CPU flash kernel 0; nothing else",
+  measure(c, l) {
+    const p = provenance(l.node);
+    const op = l.node.op;
+    if (p.aten === "scaled_dot_product_attention" || p.part === "attention")
+      return none("scaled_dot_product_attention runs a flash kernel the aten backend does not count");
+    if (op === "Conv" || op === "ConvTranspose") {
+      const bias = p.foldedBn ? 0 : c.bias;
+      return bias
+        ? { value: add(c.macs, bias), how: () => `convolution macs + bias = ${fmt(c.macs)} + ${fmt(bias)}` }
+        : { value: c.macs, how: () => `convolution macs = ${fmt(c.macs)}` };
+    }
+    if (op === "Gemm") {
+      if (!c.bias) return { value: c.macs, how: () => `mm macs = ${fmt(c.macs)}` };
+      return { value: add(c.macs, c.bias), how: () => `addmm macs + bias = ${fmt(c.macs)} + ${fmt(c.bias)}` };
+    }
+    if (op === "MatMul") return { value: c.macs, how: () => `mm/bmm macs = ${fmt(c.macs)}` };
+    if (op === "Add" && (p.part === "bias" || p.leaf === PT_LINEAR)) {
+      // linear on a (contiguous) 3-d input runs as one addmm on the flattened rows: its bias here.
+      const n = numelOut(l);
+      return n === null ? null : { value: n, how: () => `addmm bias = ${fmt(n)}` };
+    }
+    if (op === "Einsum") return { value: c.macs, how: () => `bmm macs = ${fmt(c.macs)}` };
+    return none("not an aten op the aten backend counts");
+  },
+};
+
+/** torch.utils.flop_counter.FlopCounterMode: 2 per MAC of conv, mm, bmm, addmm, baddbmm and attention; no bias. */
+const torchFlops: Convention = {
+  name: "torch",
+  used: "torch.utils.flop_counter.FlopCounterMode (attention under SDPBackend.MATH)",
+  includes: "2 per MAC of convolution, mm/addmm/bmm/matmul and scaled-dot-product attention; no bias, norm, activation or pooling",
+  measure: (c) =>
+    c.macs
+      ? { value: mul(2, c.macs), how: () => `2·macs = 2·${fmt(c.macs)}` }
+      : none("FlopCounterMode counts only matmuls and convolutions"),
+  count: (c) => mul(2, c.macs),
 };
 
 /** thop's per-element cost of up-sampling by mode (its calculate_upsample). */
@@ -196,76 +540,162 @@ function thopUpsample(l: LayerState): number {
   return 1;
 }
 
+/** thop's register_hooks (profile.py): exact module classes and their rules (vision/basic_hooks.py, calc_func.py). */
+const TH_CONV = new Set(nn("conv.Conv1d conv.Conv2d conv.Conv3d conv.ConvTranspose1d conv.ConvTranspose2d conv.ConvTranspose3d"));
+const TH_BN = new Set(nn("batchnorm.BatchNorm1d batchnorm.BatchNorm2d batchnorm.BatchNorm3d batchnorm.SyncBatchNorm"));
+const TH_ZERO = new Set(
+  nn(
+    "activation.ReLU activation.ReLU6 pooling.MaxPool1d pooling.MaxPool2d pooling.MaxPool3d pooling.AdaptiveMaxPool1d pooling.AdaptiveMaxPool2d pooling.AdaptiveMaxPool3d dropout.Dropout padding.ZeroPad2d",
+  ),
+);
+const TH_AVG = new Set(nn("pooling.AvgPool1d pooling.AvgPool2d pooling.AvgPool3d"));
+const TH_ADAPTIVE_AVG = new Set(nn("pooling.AdaptiveAvgPool1d pooling.AdaptiveAvgPool2d pooling.AdaptiveAvgPool3d"));
+const TH_UPSAMPLE = new Set(nn("upsampling.Upsample upsampling.UpsamplingBilinear2d upsampling.UpsamplingNearest2d"));
+
+/** count_adap_avgpool: (Π(in/out) + 1)·numel(y), the ratio in floating point, truncated at the end. */
+function thopAdaptive(l: LayerState): Count | null {
+  const x = shapeIn(l);
+  const y = l.ctx.outputs[0]?.shape;
+  const n = numelOut(l);
+  if (!x || !y || n === null) return null;
+  const spatial = x.length - 2;
+  const outSpatial = y.length === x.length ? y.slice(2) : new Array(spatial).fill(1); // ReduceMean without keepdims
+  let k = 1;
+  for (let i = 0; i < spatial; i++) {
+    const a = x[2 + i];
+    const b = outSpatial[i];
+    if (typeof a !== "number" || typeof b !== "number") return null;
+    k *= a / b;
+  }
+  const value = Math.trunc((k + 1) * n);
+  return { value, how: () => `(Π(in/out) + 1)·numel(y) = (${fmt(k)} + 1)·${fmt(n)}` };
+}
+
+function thopKnown(c: Cost, l: LayerState, p: Provenance): Count | null {
+  const op = l.node.op;
+  const cls = p.leaf ?? "";
+  if (p.foldedBn) {
+    // Conv2d (MACs, no bias) and the BatchNorm2d folded into it (2·numel, ×2 affine).
+    const n = numelOut(l);
+    if (n === null) return null;
+    return { value: add(c.macs, mul(4, n)), how: () => `macs + folded BatchNorm2d 2·numel·2 = ${fmt(c.macs)} + 4·${fmt(n)}` };
+  }
+  if (TH_CONV.has(cls) && (op === "Conv" || op === "ConvTranspose")) return thopAssumed(c, l);
+  if (TH_BN.has(cls) && op === "BatchNormalization") return thopAssumed(c, l);
+  if (cls === `${TORCH_NN}activation.LeakyReLU` && op === "LeakyRelu") return thopAssumed(c, l);
+  if (TH_AVG.has(cls) && op === "AveragePool") {
+    const n = numelOut(l);
+    return n === null ? null : { value: n, how: () => `numel(y) = ${fmt(n)}` };
+  }
+  if (TH_ADAPTIVE_AVG.has(cls) && POOL_OPS.has(op)) return thopAdaptive(l);
+  if (cls === PT_LINEAR && (op === "Gemm" || op === "MatMul")) {
+    // count_linear: in_features · numel(y), no bias.
+    const n = numelOut(l);
+    const x = shapeIn(l);
+    const fin = x?.[x.length - 1];
+    if (n === null || typeof fin !== "number") return null;
+    return { value: mul(fin, n), how: () => `in_features·numel(y) = ${fin}·${fmt(n)}` };
+  }
+  if (TH_UPSAMPLE.has(cls) && (op === "Resize" || op === "Upsample")) return thopAssumed(c, l);
+  if (TH_ZERO.has(cls)) return none(`thop counts ${short(cls)} as zero`);
+  return none(p.part ? "counted with its aten call" : `thop has no rule for ${cls ? short(cls) : "functional calls"}`);
+}
+
 /**
- * thop (pytorch-OpCounter, pip 0.1.1): module hooks counting the whole batch. Conv:
- * output numel·(C_in/g)·Πk, no bias — and transposed conv through the same formula, so on
- * the output size (wrong, reproduced only here). Linear: in_features·output numel.
- * Normalizations: 2·numel, ×2 when affine. ReLU/ReLU6 and max pooling 0; LeakyReLU and
- * PReLU numel; average pooling output numel; adaptive/global average (Πk + 1)·output numel;
- * softmax rows·(3·features − 1); upsampling output numel × 1 (nearest), 5 (linear), 11
- * (bilinear), 31 (trilinear), 259 (bicubic). Functional ops (`+`, `torch.matmul` of two
- * activations) are not modules and count 0.
+ * thop without module types: each layer taken as the torch module it usually is. Conv:
+ * numel(y)·(C_in/g)·Πk, no bias (transposed conv through the same formula, on the output:
+ * thop's error). Linear: in_features·numel(y). Normalizations 2·numel, ×2 affine. ReLU/ReLU6
+ * and max pooling 0; LeakyReLU and PReLU numel; average pooling numel(y), but a 1×1 stride-1
+ * one is an identity adaptive pool as exporters write it: (1 + 1)·numel(y); global average
+ * (Πk + 1)·numel(y); softmax rows·(3·features − 1); up-sampling numel(y) × 1 (nearest),
+ * 5 (linear), 11 (bilinear), 31 (trilinear), 259 (bicubic). Functional ops count 0.
+ */
+function thopAssumed(c: Cost, l: LayerState): Count | null {
+  const op = l.node.op;
+  if (op === "Conv" || op === "Gemm") return { value: c.macs, how: () => `macs = ${fmt(c.macs)} (bias not counted)` };
+  if (op === "MatMul") {
+    if (l.ctx.inputs[1]?.constant) return { value: c.macs, how: () => `macs = ${fmt(c.macs)} (a Linear layer)` };
+    return none("torch.matmul of two activations is not a module");
+  }
+  if (op === "ConvTranspose") {
+    const t = transposeFacts(l);
+    const n = numelOut(l);
+    if (!t || n === null) return null;
+    return {
+      value: mul(n, t.cin / t.g, t.kernel),
+      how: () => `numel(y)·(C_in/g)·Πk = ${fmt(n)}·(${t.cin}/${t.g})·${t.kernel} (on the output: thop's rule)`,
+    };
+  }
+  if (NORMS.has(op)) {
+    const n = numelIn(l);
+    if (n === null) return null;
+    return isAffine(l)
+      ? { value: mul(4, n), how: () => `2·numel(x)·2 (affine) = 2·${fmt(n)}·2` }
+      : { value: mul(2, n), how: () => `2·numel(x) = 2·${fmt(n)}` };
+  }
+  if (op === "LeakyRelu" || op === "PRelu") {
+    const n = numelIn(l);
+    return n === null ? null : { value: n, how: () => `numel(x) = ${fmt(n)}` };
+  }
+  if (op === "AveragePool") {
+    const n = numelOut(l);
+    if (n === null) return null;
+    if (isIdentityPool(l)) return { value: mul(2, n), how: () => `(1 + 1)·numel(y) = 2·${fmt(n)} (an identity adaptive pool)` };
+    return { value: n, how: () => `numel(y) = ${fmt(n)}` };
+  }
+  if (op === "GlobalAveragePool") return thopAdaptive(l);
+  if (op === "Softmax") {
+    const y = l.ctx.outputs[0]?.shape;
+    const n = numelOut(l);
+    if (!y || n === null || y.length === 0) return null;
+    let axis = l.ctx.attrs.int("axis", l.ctx.opset < 13 ? 1 : -1);
+    if (axis < 0) axis += y.length;
+    const f = l.ctx.opset < 13 ? numel(y.slice(axis)) : y[axis];
+    if (typeof f !== "number") return null;
+    const rows = n / f;
+    return { value: mul(rows, 3 * f - 1), how: () => `rows·(3·features − 1) = ${fmt(rows)}·(3·${fmt(f)} − 1)` };
+  }
+  if (op === "Resize" || op === "Upsample") {
+    const n = numelOut(l);
+    const k = thopUpsample(l);
+    return n === null ? null : { value: mul(n, k), how: () => `numel(y)·${k} = ${fmt(n)}·${k}` };
+  }
+  return none("thop has no hook for this op, or counts it 0");
+}
+
+/** A 1×1, stride-1, unpadded average pool: what the exporter writes for adaptive_avg_pool2d to the same size. */
+function isIdentityPool(l: LayerState): boolean {
+  const k = l.ctx.attrs.ints("kernel_shape", []);
+  const s = l.ctx.attrs.ints("strides", []);
+  const pads = l.ctx.attrs.ints("pads", []);
+  return k.length > 0 && k.every((v) => v === 1) && s.every((v) => v === 1) && pads.every((v) => v === 0);
+}
+
+/**
+ * thop (Lyken17/pytorch-OpCounter, profile.py register_hooks): module hooks on exact classes,
+ * counting the whole batch. Exact with module types known; otherwise each layer is taken as
+ * the standard module.
  */
 const thop: Convention = {
   name: "thop",
   used: "thop / pytorch-OpCounter (profile)",
   includes:
-    "MACs without bias, norms 2·numel (×2 affine), avg pool output numel, global avg (HW+1)·C, softmax, upsample; ReLU and max pool 0; transposed conv on the output size (thop's error)",
+    "conv/linear MACs without bias, BatchNorm 2·numel (×2 affine), avg pool numel(y), adaptive avg (Π(in/out) + 1)·numel(y), upsample; ReLU, max pool 0; modules it has no rule for (LayerNorm, GELU, Hardswish) and functional calls 0; transposed conv on the output size (thop's error)",
   measure(c, l) {
+    const p = provenance(l.node);
+    return p.known ? thopKnown(c, l, p) : thopAssumed(c, l);
+  },
+  approximated(l) {
+    const p = provenance(l.node);
     const op = l.node.op;
-    if (op === "Conv" || op === "Gemm") return { value: c.macs, how: () => `macs = ${fmt(c.macs)} (bias not counted)` };
-    if (op === "MatMul") {
-      if (l.ctx.inputs[1]?.constant) return { value: c.macs, how: () => `macs = ${fmt(c.macs)} (a Linear layer)` };
-      return none("torch.matmul of two activations is not a module");
-    }
-    if (op === "ConvTranspose") {
-      const t = transposeFacts(l);
-      const n = numelOut(l);
-      if (!t || n === null) return null;
-      return {
-        value: mul(n, t.cin / t.g, t.kernel),
-        how: () => `numel(y)·(C_in/g)·Πk = ${fmt(n)}·(${t.cin}/${t.g})·${t.kernel} (on the output: thop's rule)`,
-      };
-    }
-    if (NORMS.has(op)) {
-      const n = numelIn(l);
-      if (n === null) return null;
-      return isAffine(l)
-        ? { value: mul(4, n), how: () => `2·numel(x)·2 (affine) = 2·${fmt(n)}·2` }
-        : { value: mul(2, n), how: () => `2·numel(x) = 2·${fmt(n)}` };
-    }
-    if (op === "LeakyRelu" || op === "PRelu") {
-      const n = numelIn(l);
-      return n === null ? null : { value: n, how: () => `numel(x) = ${fmt(n)}` };
-    }
-    if (op === "AveragePool") {
-      const n = numelOut(l);
-      return n === null ? null : { value: n, how: () => `numel(y) = ${fmt(n)}` };
-    }
-    if (op === "GlobalAveragePool") {
-      const x = shapeIn(l);
-      const n = numelOut(l);
-      const k = x ? numel(x.slice(2)) : null;
-      if (n === null || k === null) return null;
-      return { value: mul(k + 1, n), how: () => `(Π(in spatial) + 1)·numel(y) = (${fmt(k)} + 1)·${fmt(n)}` };
-    }
-    if (op === "Softmax") {
-      const y = l.ctx.outputs[0]?.shape;
-      const n = numelOut(l);
-      if (!y || n === null || y.length === 0) return null;
-      let axis = l.ctx.attrs.int("axis", l.ctx.opset < 13 ? 1 : -1);
-      if (axis < 0) axis += y.length;
-      const f = l.ctx.opset < 13 ? numel(y.slice(axis)) : y[axis];
-      if (typeof f !== "number") return null;
-      const rows = n / f;
-      return { value: mul(rows, 3 * f - 1), how: () => `rows·(3·features − 1) = ${fmt(rows)}·(3·${fmt(f)} − 1)` };
-    }
-    if (op === "Resize" || op === "Upsample") {
-      const n = numelOut(l);
-      const k = thopUpsample(l);
-      return n === null ? null : { value: mul(n, k), how: () => `numel(y)·${k} = ${fmt(n)}·${k}` };
-    }
-    return none("thop has no hook for this op, or counts it 0");
+    if (p.known) return p.foldedBn ? "batch norm folded into the conv: counted as an affine BatchNorm2d (4·numel)" : null;
+    if (NORMS.has(op) && op !== "BatchNormalization")
+      return "module types unknown: taken as a module thop counts; timm's or torch's LayerNorm/GroupNorm count 0 in thop";
+    if (op === "Relu" || op === "MaxPool") return null;
+    if (op === "Gelu" || op === "HardSwish" || op === "Softmax") return null;
+    if (op === "AveragePool" && isIdentityPool(l))
+      return "1×1 stride-1 average pool taken as an identity adaptive pool (2·numel); an nn.AvgPool2d(1) counts numel";
+    return null;
   },
 };
 
@@ -364,7 +794,7 @@ const seed: Convention = {
   count: (c) => c.seed,
 };
 
-export const CONVENTIONS: readonly Convention[] = [macs, flops, ptflops, thop, netscope, seed];
+export const CONVENTIONS: readonly Convention[] = [macs, flops, ptflops, thop, netscope, seed, ptflopsAten, torchFlops];
 
 export function convention(name: string): Convention | undefined {
   return CONVENTIONS.find((c) => c.name === name);

@@ -273,6 +273,8 @@ export function explainLayer(g: Graph, name: string, opts: AnalyzeOptions = {}):
   for (const cv of CONVENTIONS) {
     const m = cv.measure(cost, layer);
     out.push(`    ${cv.name.padEnd(w)}  ${m ? `${fmt(m.value).padStart(15)}  ${m.how()}` : "?"}`);
+    const why = m?.value ? cv.approximated?.(layer) : null;
+    if (why) out.push(`    ${"".padEnd(w)}  ${"".padStart(15)}  approximated: ${why}`);
   }
   return `${out.join("\n")}\n`;
 }

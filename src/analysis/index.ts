@@ -68,6 +68,8 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const layers: LayerReport[] = [];
   let activations: number | null = 0;
   const byConv: Record<string, number | null> = Object.fromEntries(CONVENTIONS.map((c) => [c.name, 0]));
+  // Per convention: why some layers' counts are approximations (reason → layers), for the conventions table.
+  const approx = new Map(CONVENTIONS.map((c) => [c.name, new Map<string, number>()]));
   const unknownTypes = new Map<string, number>();
   // The layer that produces each tensor, by id.
   const producer: (string | undefined)[] = new Array(states.length);
@@ -86,6 +88,8 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       const v = c === null ? null : countIn(cv, c, layer);
       byConvention[cv.name] = perImage(v);
       byConv[cv.name] = addKnown(byConv[cv.name], v);
+      const why = v ? cv.approximated?.(layer) : null;
+      if (why) approx.get(cv.name)?.set(why, (approx.get(cv.name)?.get(why) ?? 0) + 1);
     }
     let act: number | null = 0;
     if (!layer.folded) {
@@ -224,7 +228,16 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       peak_activation_bytes: peak.peak,
       peak_activation_bytes_min_order: memory.minOrder.peak,
     },
-    conventions: CONVENTIONS.map((c) => ({ name: c.name, used: c.used, includes: c.includes, value: perImage(byConv[c.name]) })),
+    conventions: CONVENTIONS.map((c) => {
+      const why = [...(approx.get(c.name) ?? [])].map(([reason, n]) => `${n} layer${n === 1 ? "" : "s"}: ${reason}`);
+      return {
+        name: c.name,
+        used: c.used,
+        includes: c.includes,
+        value: perImage(byConv[c.name]),
+        ...(why.length ? { approximated: why.join("; ") } : {}),
+      };
+    }),
     symbols,
     notes,
     warnings,

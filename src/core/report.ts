@@ -27,7 +27,8 @@ export interface Report {
     peak_activation_bytes: number | null;
     peak_activation_bytes_min_order: number | null;
   };
-  conventions: { name: string; used: string; includes: string; value: number | null }[];
+  /** `approximated`: which layers' counts the file cannot make exact (module types unknown …) and why. */
+  conventions: { name: string; used: string; includes: string; value: number | null; approximated?: string }[];
   /** Dims left symbolic: numbers that depend on them are null. */
   symbols: string[];
   notes: string[];

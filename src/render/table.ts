@@ -74,6 +74,7 @@ export function renderTable(r: Report): string {
   const valW = Math.max(...shown.map((v) => v.length));
   r.conventions.forEach((c, i) => {
     out.push(`  ${c.name.padEnd(nameW)}  ${shown[i].padStart(valW)}  ${c.includes}`);
+    if (c.approximated) out.push(`  ${"".padEnd(nameW)}  ${"".padStart(valW)}  approximated — ${c.approximated}`);
   });
   for (const n of r.notes) out.push(`note: ${n}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);

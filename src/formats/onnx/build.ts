@@ -1,6 +1,6 @@
 import { byteSize, type DType, onnxDType } from "../../core/dtype.js";
 import { ConvscopeError } from "../../core/errors.js";
-import type { AttrValue, Graph, Initializer, Node, Tensor } from "../../core/graph.js";
+import type { AttrValue, Graph, Initializer, ModuleFrame, Node, Tensor } from "../../core/graph.js";
 import type { Shape } from "../../core/shape.js";
 import type { ByteSource } from "../source.js";
 import {
@@ -115,7 +115,13 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
       if (main && (a.type === ATTR.GRAPH || a.type === ATTR.GRAPHS)) ctx.controlFlow.push(`${rn.opType} at node '${name}'`);
     }
     if (!standard && ctx.functions.has(op)) ctx.functionCalls.push(`${op} at node '${name}'`);
-    nodes.push({ name, op, inputs: exact(rn.inputs), outputs: exact(rn.outputs), attrs });
+    const node: Node = { name, op, inputs: exact(rn.inputs), outputs: exact(rn.outputs), attrs };
+    if (rn.meta) {
+      node.meta = rn.meta;
+      const module = moduleFrames(rn.meta);
+      if (module) node.module = module;
+    }
+    nodes.push(node);
   }
 
   return {
@@ -342,4 +348,35 @@ function attrValue(a: RawAttr, layer: string, ctx: Ctx): AttrValue | undefined {
  */
 function exact<T>(list: T[]): T[] {
   return list.slice();
+}
+
+/**
+ * The module hierarchy the dynamo exporter (torch.onnx.export(..., dynamo=True)) writes in a
+ * node's metadata_props: `pkg.torch.onnx.name_scopes` (['', 'layer1', 'layer1.0', …, op name])
+ * and `pkg.torch.onnx.class_hierarchy` (['…ResNet', '…Sequential', …, 'aten.relu.default']),
+ * both Python list literals, outermost first; the last entry of each is the aten op, not a module.
+ */
+export function moduleFrames(meta: Record<string, string>): ModuleFrame[] | undefined {
+  const scopes = pyStrings(meta["pkg.torch.onnx.name_scopes"]);
+  const classes = pyStrings(meta["pkg.torch.onnx.class_hierarchy"]);
+  if (!scopes || !classes || scopes.length !== classes.length || scopes.length < 2) return undefined;
+  return scopes.slice(0, -1).map((path, i) => ({ path, type: classes[i] }));
+}
+
+/** A Python list of string literals (`['', 'a.b']`), or undefined when the text is not one. */
+function pyStrings(text: string | undefined): string[] | undefined {
+  if (!text) return undefined;
+  const body = text.trim();
+  if (!body.startsWith("[") || !body.endsWith("]")) return undefined;
+  const out: string[] = [];
+  const re = /\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*(,|$)/y;
+  const inner = body.slice(1, -1);
+  re.lastIndex = 0;
+  while (re.lastIndex < inner.length) {
+    const m = re.exec(inner);
+    if (!m) return undefined;
+    out.push((m[1] ?? m[2]).replace(/\\(.)/g, "$1"));
+    if (m[3] === "") break;
+  }
+  return out;
 }

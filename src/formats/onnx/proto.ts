@@ -61,6 +61,8 @@ export interface RawNode {
   outputs: string[];
   attrs: RawAttr[];
   at: number;
+  /** NodeProto.metadata_props (field 9): the dynamo exporter's module path, class hierarchy, rewrite rules. */
+  meta?: Record<string, string>;
 }
 
 export interface RawGraph {
@@ -210,6 +212,18 @@ function parseNode(m: Msg, depth: number): RawNode {
       case 7:
         n.domain = m.name("domain");
         break;
+      case 9: {
+        const e = m.sub("StringStringEntryProto", EXACT);
+        let key = "";
+        let value = "";
+        while (e.next()) {
+          if (e.field === 1) key = e.name("key");
+          else if (e.field === 2) value = e.name("value");
+        }
+        n.meta ??= {};
+        n.meta[key] = value;
+        break;
+      }
     }
   }
   if (n.opType === "") throw m.error(m.begin, "a node has no op_type");
