@@ -117,8 +117,7 @@ function run(argv: string[], out: (s: string) => void): number {
     // --depth N: the modules down to depth N (each row's own_layers still point at the layers).
     if (depth && report.modules) report.modules = report.modules.filter((m) => m.depth <= depth);
     for (const chunk of jsonChunks(report)) out(chunk);
-  }
-  else out(render(report));
+  } else out(render(report));
   return 0;
 }
 

@@ -1,7 +1,7 @@
-import { type TreeRow, treeRows } from "../analysis/modules.js";
 import { CONVENTIONS } from "../analysis/conventions.js";
-import type { FieldJson, Report } from "../core/report.js";
+import { type TreeRow, treeRows } from "../analysis/modules.js";
 import { ConvscopeError } from "../core/errors.js";
+import type { FieldJson, Report } from "../core/report.js";
 import { bytes, compact, exact, fieldShort, modelTitle, share } from "./format.js";
 
 /** One row's figures, whether it is a module or a layer. */
