@@ -44,6 +44,8 @@ export interface SweepPoint {
   coverage: number[] | null;
   /** The last feature map's field size per axis (constant across sizes for a CNN). */
   field: number[] | null;
+  /** Why the model cannot run at this size (`shapes … do not broadcast`): every figure is null. */
+  error?: string;
 }
 
 /** ⌈(X + offset)/stride⌉, of X = H or W. */
@@ -60,6 +62,10 @@ export interface ClosedForm {
   text: string;
   /** Sizes it was checked at (all equal to the exact analysis). */
   checked: number;
+  /** The model runs only at sizes that are multiples of this: the form holds there. */
+  multiple_of?: number;
+  /** On those sizes every ⌈X/s⌉ is X/s: the form as one polynomial in H and W. */
+  simplified?: string;
 }
 
 export interface SweepResult {
@@ -128,6 +134,20 @@ export function parseSweep(specs: readonly string[], input: SweepInput): [number
   throw new ConvscopeError("--sweep needs H=…, W=… or S=…");
 }
 
+function failed(size: readonly [number, number], error: string): SweepPoint {
+  return {
+    size: [size[0], size[1]],
+    macs: null,
+    flops: null,
+    value: null,
+    activation_bytes: null,
+    peak_activation_bytes: null,
+    coverage: null,
+    field: null,
+    error,
+  };
+}
+
 function point(r: Report, h: number, w: number): SweepPoint {
   const f = lastFeatureField(r);
   const field = f ? f.size : null;
@@ -147,10 +167,18 @@ function point(r: Report, h: number, w: number): SweepPoint {
 export function sweep(g: Graph, sizes: readonly [number, number][], opts: AnalyzeOptions = {}, inputName?: string): SweepResult {
   const input = sweepInput(g, inputName);
   const at = (h: number, w: number) => analyze(g, { ...opts, inputs: { ...opts.inputs, [input.name]: shapeAt(input, h, w) } });
-  const reports = sizes.map(([h, w]) => at(h, w));
-  const points = reports.map((r, i) => point(r, sizes[i][0], sizes[i][1]));
-  const convention = reports[0]?.convention ?? opts.convention ?? "macs";
-  const closed = closedForms(input, at, sizes, reports);
+  const reports = sizes.map(([h, w]): Report | string => {
+    try {
+      return at(h, w);
+    } catch (e) {
+      if (e instanceof ConvscopeError) return e.message;
+      throw e;
+    }
+  });
+  const points = reports.map((r, i) => (typeof r === "string" ? failed(sizes[i], r) : point(r, sizes[i][0], sizes[i][1])));
+  const ok = reports.flatMap((r, i) => (typeof r === "string" ? [] : [{ size: sizes[i], report: r }]));
+  const convention = ok[0]?.report.convention ?? opts.convention ?? "macs";
+  const closed = closedForms(input, at, ok);
   const f = points.find((p) => p.field)?.field;
   return {
     input,
@@ -231,11 +259,20 @@ function fitDim(xs: readonly number[], ds: readonly number[]): { m: number; o: n
     const dx = xs[hi] - xs[lo];
     const de = es[hi] - es[lo];
     const sMax = de > 1 ? Math.ceil(dx / (de - 1)) : dx + 1;
-    for (let s = Math.max(1, Math.floor(dx / (de + 1))); s <= sMax; s++) {
+    // Strides nearest ΔX/Δe first: on sparse sizes (multiples of 32) a stride of 15 can match
+    // what is a stride of 16 everywhere else.
+    const strides: number[] = [];
+    for (let s = Math.max(1, Math.floor(dx / (de + 1))); s <= sMax; s++) strides.push(s);
+    strides.sort((a, b) => Math.abs(a - dx / de) - Math.abs(b - dx / de) || a - b);
+    for (const s of strides) {
       // e0 = ⌈(x0 + o)/s⌉ ⇔ s·(e0 − 1) < x0 + o ≤ s·e0
-      for (let o = s * (es[0] - 1) - xs[0] + 1; o <= s * es[0] - xs[0]; o++) {
-        if (xs.every((x, k) => Math.ceil((x + o) / s) === es[k])) return { m, o, s };
-      }
+      // Offsets that fit equally (sizes all multiples of s) are shown as the one nearest 0.
+      const lo0 = s * (es[0] - 1) - xs[0] + 1;
+      const hi0 = s * es[0] - xs[0];
+      const offsets: number[] = [];
+      for (let o = lo0; o <= hi0; o++) offsets.push(o);
+      offsets.sort((a, b) => Math.abs(a) - Math.abs(b) || b - a);
+      for (const o of offsets) if (xs.every((x, k) => Math.ceil((x + o) / s) === es[k])) return { m, o, s };
     }
   }
   return undefined;
@@ -252,28 +289,41 @@ interface Term {
 function closedForms(
   input: SweepInput,
   at: (h: number, w: number) => Report,
-  sizes: readonly [number, number][],
-  reports: readonly Report[],
+  swept: readonly { size: readonly [number, number]; report: Report }[],
 ): SweepResult["closed"] {
   const fail = (error: string) => Object.fromEntries(SWEEP_METRICS.map((m) => [m, { error }])) as SweepResult["closed"];
-  const declaredNumeric = (axis: number) => typeof input.declared[input.axes[axis]] === "number";
+  if (swept.length === 0) return fail("the model runs at none of the swept sizes");
+  const sizes = swept.map((s) => s.size);
+  const reports = swept.map((s) => s.report);
   // Base size: the smallest swept size; the largest stride seen sets how many sizes to fit on.
-  const base = Math.max(8, Math.min(...sizes.map(([h, w]) => Math.min(h, w))));
   let stride = 1;
-  for (const t of Object.values(reports[0]?.tensors ?? {})) {
+  for (const t of Object.values(reports[0].tensors)) {
     const rf = t.rf && ("global" in t.rf ? t.rf.local : t.rf);
     for (const s of rf?.stride ?? []) if (typeof s === "number" && s > stride) stride = s;
   }
   stride = Math.min(stride, 128);
   const n = 2 * stride + 4;
-  const fitSizes: [number, number][] = [];
-  for (let k = 0; k < n; k++) fitSizes.push([base + k, base + ((3 * k + 1) % n)]);
-  let fits: Report[];
-  try {
-    fits = fitSizes.map(([h, w]) => at(h, w));
-  } catch (e) {
-    return fail(`the analysis fails at some size near ${base}: ${(e as Error).message}`);
+  // Consecutive sizes first; a model that runs only at multiples of q (an FPN adding a
+  // ×2 up-sampled ⌈H/32⌉ to ⌈H/16⌉) is fitted on multiples of q, and its form holds there.
+  let fits: Report[] | undefined;
+  let fitSizes: [number, number][] = [];
+  let step = 1;
+  let lastError = "";
+  for (step = 1; step <= 64 && !fits; step *= 2) {
+    const base = Math.max(step * 2, Math.ceil(Math.min(...sizes.map(([h, w]) => Math.min(h, w))) / step) * step);
+    fitSizes = [];
+    const count = step === 1 ? n : Math.max(8, Math.ceil((2 * stride) / step) + 4);
+    for (let k = 0; k < count; k++) fitSizes.push([base + step * k, base + step * ((3 * k + 1) % count)]);
+    try {
+      fits = fitSizes.map(([h, w]) => at(h, w));
+    } catch (e) {
+      lastError = (e as Error).message;
+      fits = undefined;
+    }
   }
+  step /= 2;
+  if (!fits) return fail(`the analysis fails near the swept sizes, even at multiples of 64: ${lastError}`);
+  void input;
   const hs = fitSizes.map((s) => s[0]);
   const ws = fitSizes.map((s) => s[1]);
   // Per tensor: its variable size as a product of dim functions, and a constant factor.
@@ -310,10 +360,9 @@ function closedForms(
   const closed = {} as SweepResult["closed"];
   const layers = fits[0].layers;
   for (const metric of SWEEP_METRICS) {
-    // A fixed axis (declared numeric, not swept) makes its factors constants: fine either way.
-    void declaredNumeric;
     const total = new Map<string, Term>();
     let constant = R0;
+    const perLayer: { li: number; c: Rat; terms: Term[] }[] = [];
     let error: string | undefined;
     for (let li = 0; li < layers.length && !error; li++) {
       const ys = fits.map((r) => r.layers[li]?.[metric] ?? null);
@@ -324,6 +373,7 @@ function closedForms(
       const y = ys as number[];
       if (y.every((v) => v === y[0])) {
         constant = radd(constant, rat(BigInt(y[0])));
+        perLayer.push({ li, c: rat(BigInt(y[0])), terms: [] });
         continue;
       }
       const basis = new Map<string, DimFn[]>();
@@ -348,6 +398,7 @@ function closedForms(
         break;
       }
       constant = radd(constant, x[0]);
+      perLayer.push({ li, c: x[0], terms: keys.map((k, j) => ({ coef: x[j + 1], factors: basis.get(k) as DimFn[] })) });
       keys.forEach((k, j) => {
         if (x[j + 1].n === 0n) return;
         const t = total.get(k);
@@ -360,8 +411,9 @@ function closedForms(
     }
     const terms = [...total.values()].filter((t) => t.coef.n !== 0n);
     // Check against every exact total: the fitting sizes and the swept ones.
-    const evalAt = (h: number, w: number): Rat =>
-      terms.reduce((s, t) => radd(s, rmul(t.coef, rat(BigInt(t.factors.reduce((p, f) => p * evalDim(f, h, w), 1))))), constant);
+    const evalTerms = (ts: Term[], c: Rat, h: number, w: number): Rat =>
+      ts.reduce((s, t) => radd(s, rmul(t.coef, rat(BigInt(t.factors.reduce((p, f) => p * evalDim(f, h, w), 1))))), c);
+    const evalAt = (h: number, w: number): Rat => evalTerms(terms, constant, h, w);
     const checks: [number, number, number | null][] = [
       ...fitSizes.map(([h, w], i): [number, number, number | null] => [h, w, fits[i].totals[metric]]),
       ...sizes.map(([h, w], i): [number, number, number | null] => [h, w, reports[i].totals[metric]]),
@@ -371,7 +423,16 @@ function closedForms(
       return v === null || e.d !== 1n || e.n !== BigInt(v);
     });
     if (bad) {
-      closed[metric] = { error: `the sum of the layers' forms misses the exact total at ${bad[0]}×${bad[1]}` };
+      // Name the first layer whose own form misses there (the swept sizes have their reports).
+      const r = reports[sizes.findIndex(([h, w]) => h === bad[0] && w === bad[1])];
+      const miss = r && perLayer.find((f) => {
+        const e = evalTerms(f.terms, f.c, bad[0], bad[1]);
+        const v = r.layers[f.li]?.[metric];
+        return v === null || e.d !== 1n || e.n !== BigInt(v);
+      });
+      closed[metric] = {
+        error: `the layers' forms miss the exact total at ${bad[0]}×${bad[1]}${miss ? ` (first at layer '${layers[miss.li].name}')` : ""}`,
+      };
       continue;
     }
     terms.sort((p, q) => termOrder(p) - termOrder(q));
@@ -380,6 +441,10 @@ function closedForms(
       constant: ratOut(constant),
       text: formatClosed(terms, constant),
       checked: checks.length,
+      ...(step > 1 ? { multiple_of: step } : {}),
+      ...(step > 1 && terms.every((t) => t.factors.every((f) => f.offset === 0 && step % f.stride === 0))
+        ? { simplified: simplified(terms, constant) }
+        : {}),
     };
   }
   return closed;
@@ -415,4 +480,20 @@ function formatClosed(terms: Term[], constant: Rat): string {
     parts.push(parts.length === 0 ? `${constant.n < 0n ? "−" : ""}${formatRat(constant)}` : `${sign} ${formatRat(constant)}`);
   }
   return parts.join(" ");
+}
+
+/** Σ coef·Π ⌈X/s⌉ with X a multiple of every s: Σ coef/Πs · ΠX, grouped by monomial. */
+function simplified(terms: Term[], constant: Rat): string {
+  const mono = new Map<string, { coef: Rat; factors: DimFn[] }>();
+  for (const t of terms) {
+    const key = t.factors
+      .map((f) => f.axis)
+      .sort()
+      .join("·");
+    const div = t.factors.reduce((p, f) => p * BigInt(f.stride), 1n);
+    const c = rdiv(t.coef, rat(div));
+    const m = mono.get(key);
+    mono.set(key, { coef: m ? radd(m.coef, c) : c, factors: t.factors.map((f) => ({ axis: f.axis, offset: 0, stride: 1 })) });
+  }
+  return formatClosed([...mono.values()], constant);
 }
