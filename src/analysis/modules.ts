@@ -19,7 +19,14 @@ import { addKnown } from "../core/shape.js";
  * A layer's depth is its module chain's length + 1; `--depth N` shows every module and layer
  * whose depth is at most N.
  */
-export function modulePath(node: Pick<Node, "name" | "op" | "source" | "module">): string[] {
+export function modulePath(node: Pick<Node, "name" | "op" | "source" | "module" | "meta">): string[] {
+  const scopes = node.module ? undefined : node.meta?.["pkg.torch.onnx.name_scopes"];
+  if (scopes) {
+    // Dynamo ONNX: `['', 'layer1', 'layer1.0', 'layer1.0.relu', 'relu_1']` — the root, the module
+    // paths, then the op's own name (when the reader has not turned it into Node.module).
+    const list = [...scopes.matchAll(/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? m[2]);
+    return list.slice(0, -1).filter((s) => s !== "");
+  }
   if (node.module && node.module.length > 0) {
     const out: string[] = [];
     for (const f of node.module) if (f.path && f.path !== out[out.length - 1]) out.push(f.path);
@@ -31,10 +38,16 @@ export function modulePath(node: Pick<Node, "name" | "op" | "source" | "module">
   if (name.startsWith("/")) {
     const segs = name.split("/").filter((s) => s !== "");
     segs.pop(); // the op's own name (`Conv`, `Conv_1`)
+    // A scope is a child's local name (`conv1`), or its parent's scope plus the index
+    // (`layer1.0` under `layer1`, `downsample.0` under `downsample`).
     const out: string[] = [];
     let p = "";
+    let prev = "";
     for (const s of segs) {
-      p = p !== "" && !s.startsWith(`${p}.`) ? `${p}.${s}` : s;
+      if (p === "") p = s;
+      else if (s.startsWith(`${prev}.`)) p += s.slice(prev.length);
+      else p = `${p}.${s}`;
+      prev = s;
       out.push(p);
     }
     return out;
@@ -60,7 +73,7 @@ export function modulePath(node: Pick<Node, "name" | "op" | "source" | "module">
  * Every layer's module chain. A layer named like a module other layers sit in (the zoo's `fc`
  * with its `fc.flatten`) is that module's own layer, not its sibling.
  */
-export function modulePaths(nodes: readonly Pick<Node, "name" | "op" | "source" | "module">[]): string[][] {
+export function modulePaths(nodes: readonly Pick<Node, "name" | "op" | "source" | "module" | "meta">[]): string[][] {
   const paths = nodes.map(modulePath);
   const modules = new Set<string>();
   for (const p of paths) for (const m of p) modules.add(m);

@@ -112,6 +112,8 @@ export function countParams(
     });
   }
 
+  if (withWeights) resolveWeights(layers, fileTensors, perLayer, asWeight, buffer);
+
   const totals: ParamTotals = { params: 0, trainable: 0, storedBytes: 0, byDtype: {}, quant: 0, quantBytes: 0, unknown: [] };
   for (let id = 0; id < n; id++) {
     const t = fileTensors[id];
@@ -160,4 +162,42 @@ function isWeight(stored: Tensor | undefined, dtype: DType): boolean {
 /** A constant the reader wrote out itself (Eltwise coefficients, Power's scale): a value, not a stored weight. */
 function isLiteral(t: Tensor | undefined): boolean {
   return t !== undefined && t.value !== undefined && t.initializer === undefined;
+}
+
+/**
+ * Each layer's weights as the stored tensors the totals count (a weight reached through a
+ * folded Cast or DequantizeLinear is its stored tensor), with the totals' own element counts
+ * and trainability: the module tree then sums to the totals exactly, each tensor once.
+ */
+function resolveWeights(
+  layers: LayerState[],
+  fileTensors: readonly Tensor[],
+  perLayer: LayerParams[],
+  asWeight: Uint8Array,
+  buffer: Uint8Array,
+): void {
+  const n = fileTensors.length;
+  const producer = new Map<number, LayerState>();
+  for (const l of layers) if (l.folded) for (const o of l.outs) if (o >= n) producer.set(o, l);
+  const roots = (id: number, out: Set<number>, depth = 0): void => {
+    if (id < n) {
+      out.add(id);
+      return;
+    }
+    const l = producer.get(id);
+    if (!l || depth > 64) return;
+    for (const i of l.ins) if (i >= 0 && asWeight[i]) roots(i, out, depth + 1);
+  };
+  for (const layer of layers) {
+    const p = perLayer[layer.index];
+    if (!p?.weights || p.weights.length === 0) continue;
+    const ids = new Set<number>();
+    for (const w of p.weights) roots(w.key, ids);
+    p.weights = [];
+    for (const id of ids) {
+      const t = fileTensors[id];
+      if (!asWeight[id] || !t.initializer || !isWeight(t, t.dtype) || !t.shape) continue;
+      p.weights.push({ key: id, count: numel(t.shape), trainable: !buffer[id] && t.initializer.trainable !== false });
+    }
+  }
 }

@@ -15,6 +15,7 @@ import { readModel } from "../formats/index.js";
 import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
 import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
+import { compareCommand } from "./compare.js";
 import { fileSource } from "./node-source.js";
 import { serve } from "./serve.js";
 
@@ -22,6 +23,7 @@ const HELP = `convscope — receptive field, compute, parameters and memory of a
 
 usage: convscope <model> [options]
        convscope serve [model] [--port N] [--no-open]   the offline web page on 127.0.0.1
+       convscope compare <model> <model> …  [--format table|md|csv|json|latex]  models side by side (compare --help)
   <model>                 a model file (ONNX, Caffe prototxt, Keras, TF.js, TFLite, convscope JSON)
                           or zoo:NAME (see --list-zoo)
 
@@ -50,6 +52,7 @@ exit status: 0 on success, 2 on bad input (one line on stderr naming the file, l
 export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
   try {
     if (argv[0] === "serve") return serve(argv.slice(1), out, err);
+    if (argv[0] === "compare") return compareCommand(argv.slice(1), out, withModel);
     return run(argv, out);
   } catch (e) {
     if (e instanceof ConvscopeError) {
