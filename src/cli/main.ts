@@ -15,6 +15,7 @@ import { readModel } from "../formats/index.js";
 import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
 import { ZOO } from "../zoo/index.js";
 import { fileSource } from "./node-source.js";
+import { deviceRoofline, RUNTIME_COMMANDS, RUNTIME_HELP, runtimeMain } from "./runtime-cli.js";
 import { serve } from "./serve.js";
 
 const HELP = `convscope — receptive field, compute, parameters and memory of a convolutional network
@@ -71,6 +72,7 @@ function run(argv: string[], out: (s: string) => void): number {
   const { values: v, positionals } = parsed;
   if (v.help) {
     out(HELP);
+    out(RUNTIME_HELP);
     return 0;
   }
   if (v.version) {
@@ -104,6 +106,10 @@ function run(argv: string[], out: (s: string) => void): number {
     return 0;
   }
   const report = withModel(positionals[0], (g) => analyze(g, opts));
+  if (v.device !== undefined) {
+    out(deviceRoofline(report, v.device, v.dtype, format === "json"));
+    return 0;
+  }
   const query = rfQuery(report, v);
   if (query !== undefined) out(format === "json" ? `${JSON.stringify(query.result, null, 2)}\n` : query.text);
   else if (v["rf-table"]) out(renderRfTable(report));
@@ -134,6 +140,7 @@ function parse(argv: string[]) {
       "rf-min": { type: "string" },
       "rf-table": { type: "boolean" },
       "list-zoo": { type: "boolean" },
+      device: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -228,6 +235,17 @@ function version(): string {
  * the command quietly, never with a stack trace.
  */
 export function runCli(argv: string[]): void {
+  if (RUNTIME_COMMANDS.has(argv[0])) {
+    void runtimeMain(
+      argv,
+      (s) => process.stdout.write(s),
+      (s) => process.stderr.write(s),
+      process.stderr.isTTY === true,
+    ).then((code) => {
+      process.exitCode = code;
+    });
+    return;
+  }
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") throw e;
     process.exit(process.exitCode ?? 0);

@@ -13,9 +13,9 @@ import { consumers, type EditInitializer, type EditModel, type EditNode, encodeE
  * exactly where the receptive field is. Weights (the file's too) become strictly positive,
  * normalised by fan-in so a value stays near the impulse's magnitude however deep the
  * network; biases and additive constants become 0 (a zero image then maps to zeros
- * everywhere); batch norm becomes the identity; saturating activations (Clip/ReLU6,
- * HardSigmoid, HardSwish) become ReLU — on a nonnegative signal, the identity. Max pooling,
- * sigmoid gates (always > 0) and the file's own small constants (ε, √2, 0.5) are kept.
+ * everywhere); batch norm becomes the identity; activations are made monotone and
+ * non-saturating (`impulseActivations`). Max pooling, sigmoid gates (always > 0) and the
+ * file's own small constants (ε, √2, 0.5) are kept.
  */
 export type FillMode = "random" | "impulse";
 
@@ -114,23 +114,46 @@ export function fillInitializers(m: EditModel, mode: FillMode, seed = 1): FillSu
   return { generated, elements };
 }
 
-/** Saturating activations that become ReLU in the impulse variant (a nonnegative signal passes unchanged). */
-const SATURATING = new Set(["Clip", "HardSigmoid", "HardSwish", "Relu6"]);
+/** Activations that become √ReLU in the impulse variant. */
+const ACTIVATIONS = new Set(["Relu", "Clip", "HardSigmoid", "HardSwish", "Relu6", "LeakyRelu", "Elu", "Selu", "Softplus"]);
 
-/** The impulse variant's node changes: saturating activations become ReLU. Returns the layers changed. */
-export function monotoneActivations(m: EditModel): string[] {
+/**
+ * The impulse variant's node changes. Every ReLU-like activation (Clip/ReLU6, HardSigmoid,
+ * HardSwish, …) becomes √ReLU, and SiLU (x·sigmoid(x)) becomes √x: zero stays zero, any
+ * positive value stays positive (so the support is the layer's), nothing saturates, and
+ * the square root keeps a deep network's values in range — without it the field's border,
+ * reached only through each kernel's edge taps (≈1/k² of the mass per layer), falls below
+ * float32's smallest value within ~40 layers (DenseNet-121 has 58 3×3 convolutions), and
+ * the centre overflows if the weights are scaled up instead. Sigmoid gates elsewhere
+ * (squeeze-excitation) stay: a gate is always > 0, so it scales a unit without moving the
+ * support. Returns the layers changed.
+ */
+export function impulseActivations(m: EditModel): string[] {
   const changed: string[] = [];
+  const producer = new Map<string, EditNode>();
+  for (const n of m.nodes) for (const o of n.outputs) producer.set(o, n);
+  const out: EditNode[] = [];
+  let k = 0;
+  const std = (n: EditNode) => n.domain === "" || n.domain === "ai.onnx";
   for (const n of m.nodes) {
-    if (n.domain !== "" && n.domain !== "ai.onnx") continue;
-    if (!SATURATING.has(n.op)) continue;
-    asRelu(n);
+    let x: string | undefined;
+    if (std(n) && ACTIVATIONS.has(n.op)) x = n.inputs[0];
+    else if (std(n) && n.op === "Mul" && n.inputs.length === 2) {
+      const [a, b] = n.inputs;
+      const sa = producer.get(a);
+      const sb = producer.get(b);
+      if (sb?.op === "Sigmoid" && sb.inputs[0] === a) x = a;
+      else if (sa?.op === "Sigmoid" && sa.inputs[0] === b) x = b;
+    }
+    if (x === undefined) {
+      out.push(n);
+      continue;
+    }
+    const mid = `${n.outputs[0]}__convscope_relu${k++}`;
+    out.push({ name: `${n.name}__relu`, op: "Relu", domain: "", inputs: [x], outputs: [mid], rest: [] });
+    out.push({ name: n.name, op: "Sqrt", domain: "", inputs: [mid], outputs: [n.outputs[0]], rest: [] });
     changed.push(n.name);
   }
+  m.nodes = out;
   return changed;
-}
-
-function asRelu(n: EditNode): void {
-  n.op = "Relu";
-  n.inputs = n.inputs.slice(0, 1);
-  n.dropAttrs = true;
 }
