@@ -26,6 +26,8 @@ import { fillInitializers, impulseActivations } from "./prepare.js";
 
 export interface AxisCheck {
   axis: number;
+  /** Units of the tensor along the axis. */
+  units: number;
   expected: [number, number][];
   touched: [number, number][];
 }
