@@ -213,6 +213,7 @@ export async function verifyRf(file: string, opts: VerifyOptions = {}): Promise<
       }
       const axes: AxisCheck[] = sp.map((s, a) => ({
         axis: a,
+        units: s,
         expected: expectedRanges(f.f, a, pixels[i][a], s),
         touched: ranges(touched[a]),
       }));
