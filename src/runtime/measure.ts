@@ -255,7 +255,11 @@ export function renderMeasure(m: MeasureResult): string {
     if (l.group !== null) shown.add(l.group);
     const time = g ? (first ? ms(g.time) : "〃") : "-";
     const fused =
-      g && g.layers.length > 1 ? `${first ? "" : "in "}#${l.group} (${g.layers.length} layers fused)` : g ? `#${l.group}` : "not run";
+      g && g.layers.length > 1
+        ? `${first ? "" : "in "}#${l.group} (${g.layers.length} layers fused)`
+        : g
+          ? `#${l.group}`
+          : "not run (folded by the optimizer)";
     lines.push(
       `${l.name.slice(0, w).padEnd(w)}  ${l.op.slice(0, 14).padEnd(14)} ${String(l.macs ?? "?").padStart(13)} ${String(l.bytes ?? "?").padStart(11)} ${(l.intensity === null ? "-" : l.intensity.toFixed(1)).padStart(7)} ${time.padStart(9)}${m.device ? `${ms(l.estimate).padStart(9)} ${(l.bound ?? "?").padEnd(6)}` : " "} ${fused}`,
     );

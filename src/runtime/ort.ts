@@ -41,13 +41,13 @@ export const INSTALL_HINT = "npm install onnxruntime-node (set ONNXRUNTIME_NODE_
 let cached: Ort | undefined;
 
 /** The onnxruntime-node module, or a one-line ConvscopeError saying how to install it. */
-export async function loadOrt(): Promise<Ort> {
-  if (cached) return cached;
-  const name = "onnxruntime-node";
+export async function loadOrt(name = "onnxruntime-node"): Promise<Ort> {
+  if (cached && name === "onnxruntime-node") return cached;
   try {
     const m = (await import(name)) as { default?: Ort } & Ort;
-    cached = (m.InferenceSession ? m : m.default) as Ort;
-    return cached;
+    const ort = (m.InferenceSession ? m : m.default) as Ort;
+    if (name === "onnxruntime-node") cached = ort;
+    return ort;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException)?.code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND")

@@ -122,7 +122,21 @@ export function attribute(
   };
   for (const n of file) parent.set(n, n);
   const claimed = new Set<EditNode>();
-  const union = (a: EditNode, b: EditNode) => parent.set(find(a), find(b));
+  // Per group (by root), kernels by op not yet matched by a file node of that op
+  // (FusedConv counts as Conv): one kernel runs one convolution.
+  const slots = new Map<EditNode, Map<string, number>>();
+  const slot = (r: EditNode, op: string, delta: number) => {
+    const m = slots.get(r) ?? new Map<string, number>();
+    m.set(op, (m.get(op) ?? 0) + delta);
+    slots.set(r, m);
+  };
+  const union = (a: EditNode, b: EditNode) => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra === rb) return;
+    parent.set(ra, rb);
+    for (const [op, n] of slots.get(ra) ?? []) slot(rb, op, n);
+  };
 
   const claimsOf = (k: EditNode): EditNode[] => {
     const exact = byName.get(k.name);
@@ -157,6 +171,9 @@ export function attribute(
     kernelClaims.set(k.name, c);
     for (const n of c) claimed.add(n);
     for (let i = 1; i < c.length; i++) union(c[0], c[i]);
+    const r = find(c[0]);
+    slot(r, k.op.replace(/^Fused/, ""), 1);
+    for (const n of c) slot(r, n.op, -1);
   }
   // Kernels that ran but are missing from the optimized graph file (should not happen): overhead.
   const known = new Set(optimized.map((k) => k.name));
@@ -167,29 +184,49 @@ export function attribute(
     for (const m of claimed) if (find(m) === r) return true;
     return false;
   };
-  // Fused-away nodes join a neighbour across a tensor only the two of them touch.
-  const unclaimed = file.filter((n) => !claimed.has(n));
-  for (let pass = 0; pass < 3; pass++) {
-    for (const n of unclaimed) {
-      if (hasClaim(n)) continue;
-      let joined = false;
-      for (const i of n.inputs) {
-        const p = i ? producer.get(i) : undefined;
-        if (p && (readers.get(i) ?? []).length === 1 && (pass > 0 || hasClaim(p))) {
-          union(n, p);
-          joined = true;
+  // Fused-away nodes join a neighbour across a tensor only the two of them touch: first a
+  // group whose kernel has the node's own op (a Conv the runtime named after the batch norm
+  // it absorbed), then a producer, then a consumer.
+  // A kernel with an op none of its claimed nodes has (a Conv named after the ReLU or the
+  // batch norm it absorbed) ran that op upstream: walk back through unclaimed nodes whose
+  // output only the chain reads to the nearest node of that op.
+  for (const c of [...claimed]) {
+    const free = slots.get(find(c));
+    if (!free) continue;
+    for (const [op, n] of free) {
+      if (n <= 0) continue;
+      let cur: EditNode | undefined = c;
+      for (let depth = 0; cur && depth < 6; depth++) {
+        const x: string | undefined = cur.inputs.find((i) => i && producer.has(i) && (readers.get(i) ?? []).length === 1);
+        const p: EditNode | undefined = x ? producer.get(x) : undefined;
+        if (!p || claimed.has(p)) break;
+        if (p.op === op) {
+          union(p, c);
+          claimed.add(p);
+          slot(find(c), op, -1);
           break;
         }
-      }
-      if (joined) continue;
-      for (const o of n.outputs) {
-        const rs = readers.get(o) ?? [];
-        if (rs.length === 1 && (pass > 0 || hasClaim(rs[0]))) {
-          union(n, rs[0]);
-          break;
-        }
+        cur = p;
       }
     }
+  }
+  const unclaimed = file.filter((n) => !claimed.has(n));
+  // Repeatedly: a neighbour already in a claimed group first (producer, then consumer);
+  // failing that, an unclaimed neighbour, so a fused chain joins up and then its kernel.
+  for (let pass = 0; pass < 12; pass++) {
+    let changed = false;
+    for (const n of unclaimed) {
+      if (hasClaim(n)) continue;
+      const back = n.inputs.filter((i) => i && (readers.get(i) ?? []).length === 1).map((i) => producer.get(i));
+      const fwd = n.outputs.flatMap((o) => ((readers.get(o) ?? []).length === 1 ? (readers.get(o) as EditNode[]) : []));
+      const near = [...back, ...fwd].filter((x): x is EditNode => x !== undefined && find(x) !== find(n));
+      const pick = near.find(hasClaim) ?? (pass > 0 ? near[0] : undefined);
+      if (pick) {
+        union(n, pick);
+        changed = true;
+      }
+    }
+    if (!changed && pass > 0) break;
   }
 
   const index = new Map<EditNode, number>();
