@@ -14,6 +14,7 @@ import { download, fill, h } from "./dom.js";
 import { fileStem } from "./format.js";
 import { GraphView } from "./graph-view.js";
 import { RfView } from "./rf-view.js";
+import { RooflineChart } from "./roofline.js";
 import { renderSummary } from "./summary.js";
 import { LayerTable } from "./table.js";
 
@@ -39,6 +40,8 @@ const table = new LayerTable((i) => select(i));
 const graphView = new GraphView((i) => select(i));
 const rfView = new RfView();
 const charts = new Charts((i) => select(i));
+const roofChart = new RooflineChart((i) => select(i));
+charts.el.append(roofChart.el);
 
 const fileInput = h("input", {
   testid: "file-input",
@@ -272,6 +275,7 @@ function show(r: Report): void {
   graphView.setReport(r);
   rfView.setReport(r);
   charts.setReport(r);
+  roofChart.setReport(r);
   for (const [name, view] of Object.entries(tabs)) view.setVisible(name === tab);
   graphView.select(selected);
 }

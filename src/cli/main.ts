@@ -17,6 +17,7 @@ import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
 import { compareCommand } from "./compare.js";
 import { fileSource } from "./node-source.js";
+import { deviceRoofline, RUNTIME_COMMANDS, RUNTIME_HELP, runtimeMain } from "./runtime-cli.js";
 import { serve } from "./serve.js";
 
 const HELP = `convscope — receptive field, compute, parameters and memory of a convolutional network
@@ -76,6 +77,7 @@ function run(argv: string[], out: (s: string) => void): number {
   const { values: v, positionals } = parsed;
   if (v.help) {
     out(HELP);
+    out(RUNTIME_HELP);
     return 0;
   }
   if (v.version) {
@@ -111,6 +113,10 @@ function run(argv: string[], out: (s: string) => void): number {
   const depth = v.depth === undefined ? undefined : depthArg(v.depth);
   if (depth) opts.modules = true;
   const report = withModel(positionals[0], (g) => analyze(g, opts));
+  if (v.device !== undefined) {
+    out(deviceRoofline(report, v.device, v.dtype, format === "json"));
+    return 0;
+  }
   const query = rfQuery(report, v);
   if (query !== undefined) out(format === "json" ? `${JSON.stringify(query.result, null, 2)}\n` : query.text);
   else if (v["rf-table"]) out(renderRfTable(report));
@@ -146,6 +152,7 @@ function parse(argv: string[]) {
       "rf-table": { type: "boolean" },
       depth: { type: "string" },
       "list-zoo": { type: "boolean" },
+      device: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -240,6 +247,17 @@ function version(): string {
  * the command quietly, never with a stack trace.
  */
 export function runCli(argv: string[]): void {
+  if (RUNTIME_COMMANDS.has(argv[0])) {
+    void runtimeMain(
+      argv,
+      (s) => process.stdout.write(s),
+      (s) => process.stderr.write(s),
+      process.stderr.isTTY === true,
+    ).then((code) => {
+      process.exitCode = code;
+    });
+    return;
+  }
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code !== "EPIPE") throw e;
     process.exit(process.exitCode ?? 0);

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { spearman } from "../src/analysis/roofline.js";
+import { measure } from "../src/runtime/measure.js";
+import { measureThisMachine } from "../src/runtime/microbench.js";
+import { machine, writeSection } from "./benchmarks-md.js";
+
+/**
+ * Roofline calibration (`npx tsx bench/runtime.ts`): every first-round ONNX fixture run in
+ * onnxruntime-node (random weights, 224² or 299²), its per-kernel-group times from the
+ * profiler set against the roofline estimate for "this machine" (peak and bandwidth
+ * measured by src/runtime/microbench.ts). Writes the "Runtime: roofline against measured"
+ * section of BENCHMARKS.md.
+ */
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const DIR = join(ROOT, "test/fixtures/onnx");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const reference: Record<string, { file: string }> = JSON.parse(readFileSync(join(DIR, "reference.json"), "utf8"));
+
+const head = machine();
+const device = await measureThisMachine();
+const rows: string[] = [];
+const ms = (s: number | null) => (s === null ? "?" : (s * 1e3).toFixed(1));
+const all: { rho: number; ratio: number }[] = [];
+for (const [name, ref] of Object.entries(reference)) {
+  const m = await measure(join(DIR, ref.file), { runs: RUNS, warmup: 2, device });
+  // Per runtime group (the layers one fused kernel ran), measured against the sum of its layers' estimates.
+  const pairs = m.groups.filter((g) => g.estimate !== null && g.estimate > 0 && g.time > 0);
+  const rho = spearman(
+    pairs.map((g) => g.time),
+    pairs.map((g) => g.estimate as number),
+  );
+  const est = m.device?.estimate_total ?? null;
+  const ratio = est ? m.latency.median / est : Number.NaN;
+  all.push({ rho, ratio });
+  const bound = m.layers.filter((l) => l.bound === "memory" && (l.estimate ?? 0) > 0).length;
+  rows.push(
+    `| ${name} | ${pairs.length} | ${rho.toFixed(2)} | ${ms(m.latency.median)} | ${ms(m.latency.p10)}–${ms(m.latency.p90)} | ${ms(m.profiled_total)} | ${ms(est)} | ${ratio.toFixed(2)} | ${bound} |`,
+  );
+  process.stderr.write(`${name}: ρ ${rho.toFixed(2)}, measured/estimated ${ratio.toFixed(2)}\n`);
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+writeSection(`## Runtime: roofline against measured
+
+\`npx tsx bench/runtime.ts\` — ${head}.
+"This machine" measured by the micro-benchmark: **${(device.peak.fp32 as number / 1e9).toFixed(1)} GFLOP/s** fp32 (best MatMul
+1024³) and **${(device.bandwidth / 1e9).toFixed(1)} GB/s** (best ReduceSum over 64 MiB), onnxruntime-node, default threads.
+Each fixture: random weights, 2 warm-up + ${RUNS} runs. ρ is Spearman's rank correlation between the
+measured time of each runtime kernel group (the layers one fused kernel executed, from the
+profiler) and the roofline estimate of those layers; the ratio is the median latency over the
+roofline's total (a lower bound, so ≥ 1 is expected).
+
+| model | groups | ρ | median ms | p10–p90 ms | profiled ms | roofline ms | measured / roofline | memory-bound layers |
+|---|---|---|---|---|---|---|---|---|
+${rows.join("\n")}
+
+Median over the fixtures: ρ = ${med(all.map((a) => a.rho)).toFixed(2)}, measured / roofline = ${med(all.map((a) => a.ratio)).toFixed(2)}.
+The machine is shared (other processes run beside the benchmark), so absolute times vary by
+tens of percent between runs; the ranks move less.
+`);
