@@ -196,7 +196,7 @@ function resolveWeights(
     p.weights = [];
     for (const id of ids) {
       const t = fileTensors[id];
-      if (!asWeight[id] || !t.initializer || !isWeight(t, t.dtype) || !t.shape) continue;
+      if (!asWeight[id] || !t.initializer || (asWeight[id] === 1 && !isWeight(t, t.dtype)) || !t.shape) continue;
       p.weights.push({ key: id, count: numel(t.shape), trainable: !buffer[id] && t.initializer.trainable !== false });
     }
   }
