@@ -188,7 +188,9 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
     }
     const inputs = scope.own ? rn.inputs.map((i) => resolve(scope, i)) : exact(rn.inputs);
     const outputs = scope.own ? rn.outputs.map((o) => define(scope, o)) : exact(rn.outputs);
-    nodes.push({ name, op, inputs, outputs, attrs, ...(scope.region ? { region: scope.region } : {}) });
+    const node: Node = { name, op, inputs, outputs, attrs };
+    if (scope.region) node.region = scope.region;
+    nodes.push(node);
   };
 
   /** A call of a model-local function: its body inlined, its formal inputs and outputs bound to the call's. */
