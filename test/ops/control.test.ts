@@ -67,7 +67,10 @@ test("Scan: the trip count is the first scanned input's scan-axis length; output
     r.out.map((o) => o.shape),
     [[4], [2, 5, 10]],
   );
-  assertLayerError(() => run("Scan", [{ shape: [4] }], { carried: 1, scan_inputs: 1 }), /Scan has 1 inputs for 1 states and 1 scanned inputs/);
+  assertLayerError(
+    () => run("Scan", [{ shape: [4] }], { carried: 1, scan_inputs: 1 }),
+    /Scan has 1 inputs for 1 states and 1 scanned inputs/,
+  );
 });
 
 test("LoopIteration: an int64 scalar iteration number and a bool scalar condition, values unknown", () => {
