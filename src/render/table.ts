@@ -52,6 +52,9 @@ export function renderTable(r: Report): string {
       (r.model.file_bytes !== undefined ? `; file ${exact(r.model.file_bytes)} bytes` : ""),
   );
   out.push(`            ${sizeSummary(r)}`);
+  if (t.quant_params !== undefined) {
+    out.push(`quant       ${exact(t.quant_params)} scales and zero points (${exact(t.quant_param_bytes ?? 0)} bytes), not parameters`);
+  }
   out.push(
     `${headline.padEnd(12)}${exact(t.value)} (${compact(t.value)}) per image${r.batch > 1 ? `; ${exact(r.batch_totals.by_convention[r.convention])} per batch of ${r.batch}` : ""}`,
   );
