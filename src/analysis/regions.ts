@@ -71,7 +71,9 @@ export class RegionTotals {
         );
       }
     }
-    if (this.loops.size > 0) notes.push("receptive fields through a loop follow one iteration of its body");
+    if ([...this.loops.values()].some((l) => l.trips === null)) {
+      notes.push("receptive fields through a loop of unknown length follow one iteration of its body");
+    }
     return { byConvention, notes, partial };
   }
 

@@ -1,6 +1,6 @@
 import type { Dim, Shape } from "../core/shape.js";
 import { normAxis } from "./args.js";
-import { layerError, type OpRule, type OutputState, type RuleContext, type TensorState } from "./rule.js";
+import { type Field, layerError, type OpRule, type OutputState, type RuleContext, type TensorState } from "./rule.js";
 
 /**
  * Control flow, after a reader has inlined the subgraphs (ONNX If branches, Loop and Scan
@@ -84,6 +84,12 @@ export const loopMerge: OpRule = {
       ...Array.from({ length: k }, (_, j) => stacked(ctx, ctx.inputs[2 + 2 * n + j], trips, 0)),
     ];
   },
+  /** The first carried state's field after every iteration (pointwise when the count is unknown). */
+  field(ctx): Field {
+    const n = ctx.attrs.int("carried");
+    const trips = loopTrips(ctx);
+    return n > 0 && trips !== undefined ? { kind: "repeat", from: 2, to: 2 + n, times: trips } : { kind: "pointwise" };
+  },
 };
 
 /**
@@ -108,6 +114,14 @@ export const scanMerge: OpRule = {
       ...Array.from({ length: n }, (_, i) => carried(ctx.inputs[n + s + i], ctx.inputs[i])),
       ...Array.from({ length: k }, (_, j) => stacked(ctx, ctx.inputs[2 * n + s + j], trips, outAxes[j] ?? 0)),
     ];
+  },
+  /** The first carried state's field after every step (pointwise when the length is unknown). */
+  field(ctx): Field {
+    const n = ctx.attrs.int("carried");
+    const s = ctx.attrs.int("scan_inputs");
+    const first = ctx.inputs[n]?.shape;
+    const d = first?.[normAxis(ctx, ctx.attrs.ints("scan_input_axes", [])[0] ?? 0, first.length)];
+    return n > 0 && typeof d === "number" ? { kind: "repeat", from: 0, to: n + s, times: d } : { kind: "pointwise" };
   },
 };
 

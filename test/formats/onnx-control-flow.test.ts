@@ -63,10 +63,18 @@ test("loop_conv3.onnx: a constant trip count of 3 repeats the body's MACs, its w
   assert.equal(c.params, 2320);
   assert.deepEqual(r.outputs[0].shape, ref.outputs[0].shape);
   assert.ok(r.notes.some((n) => n.includes("the loop 'repeat_conv' runs 3 times")));
-  // reference.json gives the field of y as 7×7 (three stacked 3×3 convs), which is right: the
-  // body is analysed once, so convscope's field follows one iteration (3×3) and says so.
-  assert.deepEqual((r.tensors.y.rf as { size: number[] }).size, [3, 3]);
-  assert.ok(r.notes.includes("receptive fields through a loop follow one iteration of its body"));
+  // Receptive field of y: 7×7, three stacked 3×3 convs (1 + 3·2), padding 3.
+  const rf = r.tensors.y.rf as { size: number[]; stride: number[]; padding: number[] };
+  assert.deepEqual(
+    [rf.size, rf.stride, rf.padding],
+    [
+      [7, 7],
+      [1, 1],
+      [3, 3],
+    ],
+  );
+  // One iteration's state (the body's conv output) sees 3×3.
+  assert.deepEqual((r.tensors["repeat_conv/body/b1"].rf as { size: number[] }).size, [3, 3]);
 });
 
 /** x [1, 3, H, 8] → If(cond) → then: conv 3×3 (3→4), else: conv 1×1 (3→4); weights in the main graph. */
@@ -189,6 +197,7 @@ test("Loop: a constant trip count multiplies the body; an unknown one leaves the
   assert.equal(c?.macs, 400, "the layer row gives one iteration");
   assert.equal(c?.repeats, null);
   assert.match(input.totals.partial ?? "", /the loop 'L' runs an unknown number of times \(its trip count 'M' is only known at run time\)/);
+  assert.ok(input.notes.includes("receptive fields through a loop of unknown length follow one iteration of its body"));
 
   const computed = analyzeModel(loopModel({ m: "const", computedCond: true }));
   assert.equal(computed.totals.macs, null);

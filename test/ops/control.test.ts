@@ -47,12 +47,15 @@ test("Loop: carried states keep the body's shape; scan outputs stack M iteration
       ["float32", [7, 1, 3]],
     ],
   );
+  // The field of the carried state: what one iteration does, 7 times (analysis/field.ts).
+  assert.deepEqual(r.field, { kind: "repeat", from: 2, to: 3, times: 7 });
   // A condition known false at the start: no iteration.
   const none = run("Loop", [m, { ...go, value: [0] }, init, out, el], { carried: 1, static_trips: 1 }, { outputs: 2 });
   assert.deepEqual(none.out[1].shape, [0, 1, 3]);
   // A body that computes its condition: the length is a symbol.
   const open = run("Loop", [m, go, init, out, el], { carried: 1, static_trips: 0 }, { outputs: 2 });
   assert.deepEqual(open.out[1].shape, ["trips(layer)", 1, 3]);
+  assert.deepEqual(open.field, { kind: "pointwise" });
 });
 
 test("Scan: the trip count is the first scanned input's scan-axis length; outputs stack on their axis", () => {
@@ -67,6 +70,8 @@ test("Scan: the trip count is the first scanned input's scan-axis length; output
     r.out.map((o) => o.shape),
     [[4], [2, 5, 10]],
   );
+  // States: input 0 before the first step, input 2 (after 1 state and 1 scanned input) after it; 10 steps.
+  assert.deepEqual(r.field, { kind: "repeat", from: 0, to: 2, times: 10 });
   assertLayerError(
     () => run("Scan", [{ shape: [4] }], { carried: 1, scan_inputs: 1 }),
     /Scan has 1 inputs for 1 states and 1 scanned inputs/,
