@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { explainLayer } from "../../src/analysis/explain.js";
 import { analyze } from "../../src/analysis/index.js";
 import type { Report } from "../../src/core/report.js";
 import type { Shape } from "../../src/core/shape.js";
@@ -52,7 +53,7 @@ test("if_branches.onnx (condition a graph input): both branches reported, the co
 
 test("loop_conv3.onnx: a constant trip count of 3 repeats the body's MACs, its weights counted once", () => {
   const ref = REF.loop_conv3;
-  const { r } = analyzeFile("onnx-control-flow", ref.file);
+  const { g, r } = analyzeFile("onnx-control-flow", ref.file);
   assert.equal(r.totals.unknown_layers, 0);
   assert.equal(r.totals.params, ref.expect_params);
   assert.equal(r.totals.macs, ref.macs);
@@ -63,6 +64,10 @@ test("loop_conv3.onnx: a constant trip count of 3 repeats the body's MACs, its w
   assert.equal(c.params, 2320);
   assert.deepEqual(r.outputs[0].shape, ref.outputs[0].shape);
   assert.ok(r.notes.some((n) => n.includes("the loop 'repeat_conv' runs 3 times")));
+  // --explain gives the formula of one iteration and says how often it runs.
+  const text = explainLayer(g, "repeat_conv/body/body_conv");
+  assert.match(text, /macs {3}= .* = 589,824\n/);
+  assert.match(text, /run 3 times: these are one iteration's figures, the report counts 3×/);
   // Receptive field of y: 7×7, three stacked 3×3 convs (1 + 3·2), padding 3.
   const rf = r.tensors.y.rf as { size: number[]; stride: number[]; padding: number[] };
   assert.deepEqual(
@@ -343,4 +348,51 @@ test("control-flow errors are one line naming the layer: an If without else_bran
     }),
   );
   assert.throws(() => readModel(bufferSource("e.onnx", bad.bytes())), /its body has 1 inputs and 1 outputs for 1 loop-carried values/);
+});
+
+test("nested: an If inside a Loop body reads the body's state and the main graph's weights (outer scopes, two levels up)", () => {
+  const then = graph({ name: "t", nodes: [conv("c", "s_in", "w", "b", "t_out", 1)], inputs: [], outputs: [valueInfo("t_out")] });
+  const els = graph({
+    name: "e",
+    nodes: [node({ op: "Relu", name: "r", inputs: ["s_in"], outputs: ["e_out"] })],
+    inputs: [],
+    outputs: [valueInfo("e_out")],
+  });
+  const body = graph({
+    name: "body",
+    nodes: [
+      node({
+        op: "If",
+        name: "pick",
+        inputs: ["c_in"],
+        outputs: ["s_out"],
+        attrs: [attr.g("then_branch", then), attr.g("else_branch", els)],
+      }),
+      node({ op: "Identity", name: "keep", inputs: ["c_in"], outputs: ["c_out"] }),
+    ],
+    inputs: [valueInfo("i", [], DT.INT64), valueInfo("c_in", [], DT.BOOL), valueInfo("s_in", [1, 4, 5, 5])],
+    outputs: [valueInfo("c_out", [], DT.BOOL), valueInfo("s_out", [1, 4, 5, 5])],
+  });
+  const r = analyzeModel(
+    model(
+      graph({
+        nodes: [node({ op: "Loop", name: "L", inputs: ["M", "go", "x"], outputs: ["y"], attrs: [attr.g("body", body)] })],
+        initializers: [
+          weight("w", 4, 4, 1, 1),
+          weight("b", 4),
+          tensor({ name: "M", dims: [], dataType: DT.INT64, int64s: [2] }),
+          tensor({ name: "go", dims: [], dataType: DT.BOOL, raw: Uint8Array.of(1) }),
+        ],
+        inputs: [valueInfo("x", [1, 4, 5, 5])],
+        outputs: [valueInfo("y")],
+      }),
+    ),
+  );
+  const c = r.layers.find((l) => l.name === "L/body/pick/then/c");
+  assert.deepEqual([c?.inputs, c?.repeats, c?.macs], [["x", "w", "b"], 2, 800]);
+  assert.ok(r.layers.some((l) => l.name === "L/body/pick/else/r"));
+  // The condition is the loop's (run-time) condition: the costlier branch, then, 2 × 400.
+  assert.equal(r.totals.macs, 800);
+  assert.equal(r.totals.params, 20);
+  assert.deepEqual(r.outputs[0].shape, [1, 4, 5, 5]);
 });

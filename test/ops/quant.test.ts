@@ -238,3 +238,14 @@ test("Dynamic quantization: x_scale · w_scale is scale arithmetic (its constant
   // ConvInteger: 2·4·4 outputs · 3 = 96
   assert.equal(r.totals.macs, 96);
 });
+
+test("Upsample (opset 9): its float scales only carry sizes, a value and not a parameter", () => {
+  const r = analyzeGraph(
+    { x: [1, 2, 3, 3] },
+    { scales: { shape: [4], dtype: "float32", value: [1, 1, 2, 2] } },
+    [{ op: "Upsample", name: "up", inputs: ["x", "scales"], attrs: { mode: "nearest" } }],
+    9,
+  );
+  assert.equal(r.totals.params, 0);
+  assert.deepEqual(r.outputs[0].shape, [1, 2, 6, 6]);
+});
