@@ -396,3 +396,54 @@ test("nested: an If inside a Loop body reads the body's state and the main graph
   assert.equal(r.totals.params, 20);
   assert.deepEqual(r.outputs[0].shape, [1, 4, 5, 5]);
 });
+
+test("a function that calls another is inlined through both; one that calls itself is a one-line error", () => {
+  const inner = func({
+    name: "Act",
+    domain: "custom",
+    inputs: ["A"],
+    outputs: ["B"],
+    nodes: [node({ op: "Relu", name: "relu", inputs: ["A"], outputs: ["B"] })],
+  });
+  const outer = func({
+    name: "Block",
+    domain: "custom",
+    inputs: ["X", "W"],
+    outputs: ["Y"],
+    nodes: [
+      node({ op: "MatMul", name: "mm", inputs: ["X", "W"], outputs: ["T"] }),
+      node({ op: "Act", domain: "custom", name: "act", inputs: ["T"], outputs: ["Y"] }),
+    ],
+  });
+  const main = (fns: Pb[]) =>
+    model(
+      graph({
+        nodes: [node({ op: "Block", domain: "custom", name: "blk", inputs: ["x", "w"], outputs: ["y"] })],
+        initializers: [weight("w", 6, 2)],
+        inputs: [valueInfo("x", [1, 3, 6])],
+        outputs: [valueInfo("y")],
+      }),
+      [
+        ["", 13],
+        ["custom", 1],
+      ],
+      8,
+      fns,
+    );
+  const r = analyzeModel(main([inner, outer]));
+  assert.deepEqual(
+    r.layers.map((l) => l.name),
+    ["blk/mm", "blk/act/relu"],
+  );
+  // [1, 3, 6]·[6, 2]: 3·6·2 = 36 MACs; 12 parameters
+  assert.equal(r.totals.macs, 36);
+  assert.equal(r.totals.params, 12);
+  const self = func({
+    name: "Block",
+    domain: "custom",
+    inputs: ["X", "W"],
+    outputs: ["Y"],
+    nodes: [node({ op: "Block", domain: "custom", name: "again", inputs: ["X", "W"], outputs: ["Y"] })],
+  });
+  assert.throws(() => analyzeModel(main([self])), /subgraphs and functions nested more than 32 deep/);
+});
