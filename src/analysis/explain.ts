@@ -255,6 +255,13 @@ export function explainLayer(g: Graph, name: string, opts: AnalyzeOptions = {}):
     if (p) lines.push(p);
   }
   for (const l of lines) out.push(render(l));
+  if (layerReport.repeats !== undefined) {
+    out.push(
+      layerReport.repeats === null
+        ? "  a loop body's layer run an unknown number of times: these are one iteration's figures, the totals leave it out"
+        : `  a loop body's layer run ${layerReport.repeats} times: these are one iteration's figures, the report counts ${layerReport.repeats}×`,
+    );
+  }
 
   const flops = CONVENTIONS.find((c) => c.name === "flops")?.measure(cost, layer);
   if (flops) out.push(`  flops  = ${withResult(flops.how(), flops.value)}`);

@@ -258,7 +258,43 @@ function apply(
       return resample(field.axes, ins, outShape, node, warnings);
     case "axes":
       return reaxis(field.map, field.mixed, ins, inShapes, outShape);
+    case "repeat":
+      return repeat(field, ins, inShapes, outShape, node, warnings);
   }
+}
+
+/**
+ * A loop's state after `times` iterations: each iteration of a stride-1 body moves the
+ * field's ends by what the first one did (F₀ → F₁), so F_T = F₀ + T·(F₁ − F₀) on every axis.
+ * Other bodies (a changing stride, phases, a global path) keep one iteration's field, with a warning.
+ */
+function repeat(
+  f: Extract<Field, { kind: "repeat" }>,
+  ins: (TensorField | undefined)[],
+  inShapes: Shapes,
+  outShape: Shape | undefined,
+  node: string,
+  warnings: string[],
+): TensorField {
+  const a = ins[f.from];
+  const b = ins[f.to];
+  const once = () => pointwise(ins, inShapes, outShape, node, warnings);
+  if (!a?.local || !b?.local || a.global || b.global || a.axes.join() !== b.axes.join()) return once();
+  const local: Periodic[] = [];
+  for (const [i, p1] of b.local.entries()) {
+    const p0 = a.local[i];
+    if (!p0 || p0.period !== 1 || p1.period !== 1 || p0.shift !== p1.shift) {
+      warnings.push(`receptive field: '${node}': its body changes the field's stride or phase; one iteration is reported`);
+      return once();
+    }
+    local.push({
+      period: 1,
+      shift: p1.shift,
+      lo: [p0.lo[0] + f.times * (p1.lo[0] - p0.lo[0])],
+      hi: [p0.hi[0] + f.times * (p1.hi[0] - p0.hi[0])],
+    });
+  }
+  return { axes: [...b.axes], local, global: false, aligned: a.aligned && b.aligned, unknown: a.unknown || b.unknown || undefined };
 }
 
 function flags(ins: (TensorField | undefined)[]) {

@@ -2,7 +2,7 @@ import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
-import { addKnown, numel, type Shape } from "../core/shape.js";
+import { addKnown, mul, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
 import { CONVENTIONS, countIn, convention as findConvention } from "./conventions.js";
 import { fieldJson, fieldRegion, receptiveFields, type TensorField } from "./field.js";
@@ -11,6 +11,7 @@ import { modulePaths, moduleTree } from "./modules.js";
 import { topoOrder } from "./order.js";
 import { countParams } from "./params.js";
 import { knownTotals } from "./partial.js";
+import { RegionTotals } from "./regions.js";
 import { type Bindings, inferShapes } from "./shapes.js";
 import { type TrainingOptions, trainingBytes } from "./training.js";
 
@@ -67,9 +68,13 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
 
   const layers: LayerReport[] = [];
   let activations: number | null = 0;
-  const byConv: Record<string, number | null> = Object.fromEntries(CONVENTIONS.map((c) => [c.name, 0]));
   // Per convention: why some layers' counts are approximations (reason → layers), for the conventions table.
   const approx = new Map(CONVENTIONS.map((c) => [c.name, new Map<string, number>()]));
+  const regions = new RegionTotals(
+    shapes.order,
+    tensors,
+    CONVENTIONS.map((c) => c.name),
+  );
   const unknownTypes = new Map<string, number>();
   // The layer that produces each tensor, by id.
   const producer: (string | undefined)[] = new Array(states.length);
@@ -84,10 +89,13 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     // Every convention once per layer (counted on the whole tensor, i.e. the batch, and
     // summed so); the layer rows are per image. macs, flops and seed are conventions too.
     const byConvention: Record<string, number | null> = {};
+    // A loop body's layer counts every iteration (one when the count is unknown; the totals then are too).
+    const repeats = regions.repeats[layer.index];
     for (const cv of CONVENTIONS) {
-      const v = c === null ? null : countIn(cv, c, layer);
+      const once = c === null ? null : countIn(cv, c, layer);
+      const v = once === null || repeats === null ? once : mul(once, repeats);
       byConvention[cv.name] = perImage(v);
-      byConv[cv.name] = addKnown(byConv[cv.name], v);
+      regions.add(layer, cv.name, repeats === null ? null : v);
       const why = v ? cv.approximated?.(layer) : null;
       if (why) approx.get(cv.name)?.set(why, (approx.get(cv.name)?.get(why) ?? 0) + 1);
     }
@@ -118,8 +126,11 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       by_convention: byConvention,
       cost: c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null,
       activation_bytes: perImage(act),
+      ...(node.region?.some((r) => r.kind === "loop") ? { repeats } : {}),
     });
   }
+  const flow = regions.totals(conv.name);
+  const byConv = flow.byConvention;
 
   const outputIds = g.outputs.map((name) => ids.get(name)).filter((id) => id !== undefined);
   const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant: states.map((t) => t.constant) });
@@ -159,7 +170,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     Object.entries(SIZE_DTYPES).map(([k, t]) => [k, whenKnown(byteSize(paramTotals.params, t))]),
   ) as Record<SizeDType, number | null>;
   const unknownLayers = [...unknownTypes.values()].reduce((a, b) => a + b, 0);
-  const notes = [...g.notes, ...shapes.notes];
+  const notes = [...g.notes, ...shapes.notes, ...flow.notes, ...flow.partial];
   const symbols = [...shapes.symbols];
   if (symbols.length > 0)
     notes.push(`dims ${symbols.join(", ")} are unbound: numbers that depend on them are unknown (bind them with --input)`);
@@ -213,9 +224,16 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       ...(opts.training ? { training_bytes: trainingBytes(shapes.order, tensors, paramTotals, batch, opts.training) } : {}),
       layers: layers.length,
       unknown_layers: unknownLayers,
-      ...(unknownLayers > 0
+      ...(unknownLayers > 0 || flow.partial.length > 0
         ? {
-            partial: `partial: ${unknownLayers} layer${unknownLayers > 1 ? "s" : ""} of type${unknownTypes.size > 1 ? "s" : ""} ${[...unknownTypes.keys()].join(", ")} not counted`,
+            partial: `partial: ${[
+              ...(unknownLayers > 0
+                ? [
+                    `${unknownLayers} layer${unknownLayers > 1 ? "s" : ""} of type${unknownTypes.size > 1 ? "s" : ""} ${[...unknownTypes.keys()].join(", ")} not counted`,
+                  ]
+                : []),
+              ...flow.partial,
+            ].join("; ")}`,
           }
         : {}),
       ...(known ? { known } : {}),

@@ -29,7 +29,7 @@ export function topoOrder(g: Graph): Node[] {
   // (the lowest-index-first order of a graph whose own order is valid is that order).
   let inOrder = true;
   g.nodes.forEach((n, i) => {
-    for (const t of n.inputs) {
+    for (const t of deps(n)) {
       if (t === "") continue;
       const p = producer.get(t);
       if (p === undefined) {
@@ -42,7 +42,7 @@ export function topoOrder(g: Graph): Node[] {
   const indegree = new Array<number>(g.nodes.length).fill(0);
   const consumers: number[][] = g.nodes.map(() => []);
   g.nodes.forEach((n, i) => {
-    for (const t of n.inputs) {
+    for (const t of deps(n)) {
       const p = t === "" ? undefined : producer.get(t);
       if (p === undefined) continue;
       indegree[i]++;
@@ -67,6 +67,13 @@ export function topoOrder(g: Graph): Node[] {
     });
   }
   return order;
+}
+
+/** A node's inputs, and the conditions of the If branches it lies in (read before it runs, to skip an untaken branch). */
+function deps(n: Node): readonly string[] {
+  if (!n.region) return n.inputs;
+  const conds = n.region.flatMap((r) => (r.kind === "branch" ? [r.cond] : []));
+  return conds.length > 0 ? [...n.inputs, ...conds] : n.inputs;
 }
 
 /** A binary min-heap of indices (ready layers by file position): keeps walks O(n log n) on 100,000-node graphs. */

@@ -118,8 +118,11 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
 
   const symbols = new Set<string>();
   const layers: LayerState[] = [];
+  // If layers whose condition is known: their untaken branch is not analysed.
+  const skipped = new Map<string, string>();
   const opset = g.opset ?? 13;
   for (const node of order) {
+    if (node.region && !taken(node, tensors, skipped)) continue;
     const rule = ruleFor(node.op);
     const ins = node.inputs.map((n) => (n === "" ? -1 : (ids.get(n) ?? -1)));
     const inputs = ins.map((id) => (id < 0 ? undefined : states[id]));
@@ -161,6 +164,9 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
       folded: folded && rule !== undefined,
     });
   }
+  for (const [node, branch] of skipped) {
+    notes.push(`If '${node}': its condition is known, so its ${branch} branch is not taken and not analysed`);
+  }
   return { order: layers, tensors, ids, states, names, fileTensors, symbols, notes };
 }
 
@@ -185,6 +191,23 @@ function sizeWeights(rule: OpRule, ctx: RuleContext, ins: number[], states: Tens
     ctx.inputs[i] = sized;
     fileTensors[id] = { ...stored, shape };
   });
+}
+
+/**
+ * False for a node in the branch of an If whose condition is known and selects the other
+ * branch (it is recorded in `skipped`, If → untaken branch). Conditions are read before the
+ * branch (analysis/order.ts orders them so).
+ */
+function taken(node: Node, tensors: TensorLookup, skipped: Map<string, string>): boolean {
+  for (const r of node.region ?? []) {
+    if (r.kind !== "branch") continue;
+    const c = tensors.get(r.cond)?.value?.[0];
+    if (c !== undefined && !!c !== r.when) {
+      skipped.set(r.node, r.branch);
+      return false;
+    }
+  }
+  return true;
 }
 
 function checkDims(node: Node, tensor: string, shape: Shape): void {

@@ -61,7 +61,26 @@ export interface Node {
   module?: ModuleFrame[];
   /** Per-node metadata the file carries as key/value strings (ONNX `metadata_props`). */
   meta?: Record<string, string>;
+  /**
+   * The control-flow regions the node lies in, outermost first, when a reader inlined a
+   * subgraph (an ONNX If branch, a Loop or Scan body). The analysis keeps only the taken
+   * branch of an If whose condition is known, counts the costliest branch of one whose
+   * condition is not, and repeats a loop body's cost by its trip count.
+   */
+  region?: readonly Region[];
 }
+
+/**
+ * One level of control flow around a node. `node` names the layer that joins the region's
+ * results (the `If`, `Loop` or `Scan` layer).
+ * - `branch`: runs when tensor `cond` (a boolean scalar) equals `when`.
+ * - `loop`: runs `trips` times: the value of scalar tensor `trips.tensor`, or its dim
+ *   `trips.axis`; `enter` is a boolean scalar that must be true for any iteration to run.
+ *   Without `trips`, `why` says why the count cannot be known.
+ */
+export type Region =
+  | { kind: "branch"; node: string; branch: string; cond: string; when: boolean }
+  | { kind: "loop"; node: string; trips?: { tensor: string; axis?: number }; enter?: string; why?: string };
 
 export interface ModuleFrame {
   path: string;

@@ -94,6 +94,8 @@ export interface LayerReport {
   by_convention: Record<string, number | null>;
   cost: { macs: number; bias: number; add: number; mul: number; div: number; exp: number; cmp: number } | null;
   activation_bytes: number | null;
+  /** A loop body's layer: how many times it runs (its counts above include every run), null when unknown (they are one run's). */
+  repeats?: number | null;
 }
 
 /**

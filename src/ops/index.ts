@@ -1,3 +1,4 @@
+import { ifMerge, loopIteration, loopMerge, scanMerge } from "./control.js";
 import { conv, convTranspose } from "./conv.js";
 import { binary, clip, free, softmax, unary, where } from "./elementwise.js";
 import { constant, constantOfShape, expand, range, shape, size, tile } from "./generate.js";
@@ -74,6 +75,11 @@ export const RULES: readonly OpRule[] = [
   sparseToDense,
   // quant.ts
   ...QUANT_RULES,
+  // control.ts
+  ifMerge,
+  loopMerge,
+  scanMerge,
+  loopIteration,
 ];
 
 const BY_TYPE = new Map<string, OpRule>();

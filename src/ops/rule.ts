@@ -72,13 +72,17 @@ export function cost(p: Partial<Cost>): Cost {
  *   makes the output global. Covers Transpose, Squeeze/Unsqueeze, Reshape, Flatten,
  *   ReduceMean, Softmax, MatMul/Gemm on the feature axis, LayerNorm.
  * - `global`: each output depends on all positions (global pooling).
+ * - `repeat`: a loop's result after `times` iterations, where input `from` is the state
+ *   before the first iteration and input `to` the state after it: each iteration widens
+ *   the field as the first did (a loop-carried state keeps its shape, so its stride).
  */
 export type Field =
   | { kind: "window"; kernel: number[]; stride: number[]; padBegin: number[]; dilation: number[] }
   | { kind: "resample"; axes: Resample[] }
   | { kind: "pointwise" }
   | { kind: "axes"; map: (number | null)[]; mixed: number[] }
-  | { kind: "global" };
+  | { kind: "global" }
+  | { kind: "repeat"; from: number; to: number; times: number };
 
 /**
  * One axis of a rational window: output o reads inputs floor((num·o + lo)/den) …

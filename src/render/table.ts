@@ -56,6 +56,9 @@ export function renderTable(r: Report): string {
       (r.model.file_bytes !== undefined ? `; file ${exact(r.model.file_bytes)} bytes` : ""),
   );
   out.push(`            ${sizeSummary(r)}`);
+  if (t.quant_params !== undefined) {
+    out.push(`quant       ${exact(t.quant_params)} scales and zero points (${exact(t.quant_param_bytes ?? 0)} bytes), not parameters`);
+  }
   out.push(
     t.value === null
       ? `${headline.padEnd(12)}? (${lowerBound(r, "value") ?? "unknown"}) per image`

@@ -20,9 +20,10 @@ const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
 
 /** A model using every reader path: inline and typed data, Constants, attributes of each type, a subgraph, external data, symbols. */
 function kitchenSink(): Uint8Array {
+  // An If branch has no inputs of its own: it reads the outer graph's tensors (here x).
   const body = graph({
-    nodes: [node({ op: "Relu", inputs: ["a"], outputs: ["b"] })],
-    inputs: [valueInfo("a", [1])],
+    nodes: [node({ op: "Relu", inputs: ["x"], outputs: ["b"] })],
+    inputs: [],
     outputs: [valueInfo("b")],
   });
   return model(

@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { analyze } from "../../src/analysis/index.js";
-import { fileSource } from "../../src/cli/node-source.js";
-import type { Graph } from "../../src/core/graph.js";
-import type { Report } from "../../src/core/report.js";
-import type { Shape } from "../../src/core/shape.js";
-import { readModel } from "../../src/formats/index.js";
+import { analyzeFile, references } from "./v2-fixtures.js";
 
 /**
  * The second-round ONNX fixtures (test/fixtures/v2/, copied from the shared set with their
  * reference.json): files written by the torch dynamo exporter and by onnxruntime's
  * quantizer, graph-only (weights left out). Nobody here wrote them.
  */
-const V2 = new URL("../fixtures/v2/", import.meta.url);
-
 interface Reference {
   file: string;
   input: { name: string; shape: number[] };
@@ -25,25 +17,11 @@ interface Reference {
   quant_meta_elems_by_dtype?: Record<string, number>;
 }
 
-function references(folder: string): Record<string, Reference> {
-  return JSON.parse(readFileSync(new URL(`${folder}/reference.json`, V2), "utf8"));
-}
-
-export function analyzeFile(folder: string, file: string, inputs?: Record<string, Shape>): { g: Graph; r: Report } {
-  const src = fileSource(new URL(`${folder}/${file}`, V2).pathname);
-  try {
-    const g = readModel(src);
-    return { g, r: analyze(g, { inputs }) };
-  } finally {
-    src.close();
-  }
-}
-
 /** ONNX element-type names as reference.json spells them → convscope's. */
 const DTYPE: Record<string, string> = { FLOAT: "float32", FLOAT16: "float16", INT8: "int8", UINT8: "uint8", INT32: "int32" };
 const BYTES: Record<string, number> = { FLOAT: 4, FLOAT16: 2, INT8: 1, UINT8: 1, INT32: 4 };
 
-for (const [name, ref] of Object.entries(references("onnx-dynamo"))) {
+for (const [name, ref] of Object.entries(references<Reference>("onnx-dynamo"))) {
   test(`onnx-dynamo ${name}: params ${ref.expect_params}, MACs ${ref.macs} and output shape as reference.json`, () => {
     const { r } = analyzeFile("onnx-dynamo", ref.file);
     assert.equal(r.totals.unknown_layers, 0);
@@ -66,7 +44,7 @@ test("onnx-dynamo vit_tiny_patch16_384: the attention scale val_57 (one float, M
   for (const l of users) assert.equal(l.params, 0, l.name);
 });
 
-for (const [name, ref] of Object.entries(references("onnx-quant"))) {
+for (const [name, ref] of Object.entries(references<Reference>("onnx-quant"))) {
   test(`onnx-quant ${name}: params ${ref.expect_params} counted once at their stored dtype, MACs of the float model, scales apart`, () => {
     const { r } = analyzeFile("onnx-quant", ref.file);
     assert.equal(r.totals.unknown_layers, 0, r.totals.partial);

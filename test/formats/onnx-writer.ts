@@ -245,10 +245,41 @@ export function graph(g: GraphSpec): Pb {
   return m;
 }
 
-export function model(g: Pb, opsets: [string, number][] = [["", 13]], irVersion = 8): Pb {
+export function model(g: Pb, opsets: [string, number][] = [["", 13]], irVersion = 8, functions: Pb[] = []): Pb {
   const m = new Pb().varint(1, irVersion).len(2, "convscope-test").len(7, g);
   for (const [domain, version] of opsets) m.len(8, new Pb().len(1, domain).varint(2, version));
+  for (const f of functions) m.len(25, f);
   return m;
+}
+
+export interface FunctionSpec {
+  name: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute names the function takes. */
+  attributes?: string[];
+  /** Attributes with defaults (`attribute_proto`). */
+  defaults?: Pb[];
+  nodes: Pb[];
+}
+
+/** FunctionProto (ModelProto field 25): name 1, input 4, output 5, attribute 6, node 7, opset_import 9, domain 10, attribute_proto 11. */
+export function func(f: FunctionSpec): Pb {
+  const m = new Pb().len(1, f.name);
+  for (const i of f.inputs) m.len(4, i);
+  for (const o of f.outputs) m.len(5, o);
+  for (const a of f.attributes ?? []) m.len(6, a);
+  for (const n of f.nodes) m.len(7, n);
+  m.len(9, new Pb().len(1, "").varint(2, 13));
+  m.len(10, f.domain);
+  for (const d of f.defaults ?? []) m.len(11, d);
+  return m;
+}
+
+/** An attribute of a function body's node that takes the calling node's attribute `ref` (`ref_attr_name`), of type `type`. */
+export function attrRef(name: string, ref: string, type: number): Pb {
+  return new Pb().len(1, name).varint(20, type).len(21, ref);
 }
 
 /** One field of an encoded message, as found by `fields`. */

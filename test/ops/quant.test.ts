@@ -238,3 +238,25 @@ test("Dynamic quantization: x_scale · w_scale is scale arithmetic (its constant
   // ConvInteger: 2·4·4 outputs · 3 = 96
   assert.equal(r.totals.macs, 96);
 });
+
+test("Upsample (opset 9): its float scales only carry sizes, a value and not a parameter", () => {
+  const r = analyzeGraph(
+    { x: [1, 2, 3, 3] },
+    { scales: { shape: [4], dtype: "float32", value: [1, 1, 2, 2] } },
+    [{ op: "Upsample", name: "up", inputs: ["x", "scales"], attrs: { mode: "nearest" } }],
+    9,
+  );
+  assert.equal(r.totals.params, 0);
+  assert.deepEqual(r.outputs[0].shape, [1, 2, 6, 6]);
+});
+
+test("Reduced precision: a bf16 weight cast to float for the conv is one parameter each, stored at 2 bytes", () => {
+  const r = analyzeGraph({ x: [1, 2, 4, 4] }, { w16: { shape: [3, 2, 1, 1], dtype: "bfloat16" } }, [
+    { op: "Cast", name: "cast", inputs: ["w16"], attrs: { to: 1 } },
+    { op: "Conv", name: "conv", inputs: ["x", "cast"] },
+  ]);
+  assert.equal(r.totals.params, 6);
+  assert.deepEqual(r.totals.stored_param_bytes_by_dtype, { bfloat16: 12 });
+  // 3·4·4 outputs · 2 = 96
+  assert.equal(r.totals.macs, 96);
+});

@@ -1,12 +1,14 @@
 import { byteSize, type DType, onnxDType } from "../../core/dtype.js";
 import { ConvscopeError } from "../../core/errors.js";
-import type { AttrValue, Graph, Initializer, ModuleFrame, Node, Tensor } from "../../core/graph.js";
+import type { AttrValue, Graph, Initializer, ModuleFrame, Node, Region, Tensor } from "../../core/graph.js";
 import type { Shape } from "../../core/shape.js";
+import { Attrs } from "../../ops/rule.js";
 import type { ByteSource } from "../source.js";
 import {
   ATTR,
   type RawAttr,
   type RawDim,
+  type RawFunction,
   type RawGraph,
   type RawModel,
   type RawNode,
@@ -33,35 +35,74 @@ interface Ctx {
   notes: string[];
   /** Weights files already checked, by location. */
   external: Map<string, boolean>;
-  /** `If at node 'x'` for each control-flow node of the main graph. */
+  /** `Op at node 'x'` for each node of the main graph holding a graph that is not inlined. */
   controlFlow: string[];
-  /** Nodes calling model-local functions. */
-  functionCalls: string[];
-  functions: Set<string>;
+  functions: Map<string, RawFunction>;
+  /** Default-domain opset (Scan's inputs changed at 9). */
+  opset: number;
   freshDims: number;
 }
 
+/** Subgraphs and function bodies inlined deeper than this are rejected (a function calling itself). */
+const MAX_INLINE = 32;
+
 export function buildModel(raw: RawModel, src: ByteSource): Graph {
   if (!raw.graph) throw new ConvscopeError("the model has no graph (ModelProto field 7)");
-  const ctx: Ctx = { src, notes: [], external: new Map(), controlFlow: [], functionCalls: [], functions: raw.functions, freshDims: 0 };
+  const opset = raw.opsets.get("") ?? raw.opsets.get("ai.onnx");
+  const ctx: Ctx = { src, notes: [], external: new Map(), controlFlow: [], functions: raw.functions, opset: opset ?? 13, freshDims: 0 };
   const g = buildGraph(raw.graph, ctx, true);
-  g.opset = raw.opsets.get("") ?? raw.opsets.get("ai.onnx");
+  g.opset = opset;
   if (ctx.controlFlow.length > 0) {
     const list = ctx.controlFlow.slice(0, 5).join(", ") + (ctx.controlFlow.length > 5 ? ` and ${ctx.controlFlow.length - 5} more` : "");
     g.notes.push(`control flow (${list}) is not analysed: those layers are reported unknown`);
-  }
-  if (ctx.functionCalls.length > 0) {
-    g.notes.push(`model-local functions are not expanded (${ctx.functionCalls.slice(0, 5).join(", ")}): those layers are reported unknown`);
   }
   g.notes.unshift(...ctx.notes);
   return g;
 }
 
+/**
+ * Where a (sub)graph's names go. The main graph keeps its names. A subgraph inlined into
+ * it (an If branch, a Loop or Scan body, a function body) names its own layers and tensors
+ * `prefix + name` (`IfNode/then/conv`); a name it does not define is the enclosing graph's
+ * (outer scope), looked up outwards. A function body has no outer scope.
+ */
+interface Scope {
+  prefix: string;
+  /** The subgraph's own names → IR names; undefined for the main graph. */
+  own?: Map<string, string>;
+  parent?: Scope;
+  region?: readonly Region[];
+  /** A function body: the calling node's attributes (and the function's defaults), for `ref_attr_name`. */
+  attrs?: Map<string, RawAttr>;
+  depth: number;
+}
+
+function resolve(scope: Scope, name: string): string {
+  if (name === "") return "";
+  for (let s: Scope | undefined = scope; s; s = s.parent) {
+    if (!s.own) return name;
+    const v = s.own.get(name);
+    if (v !== undefined) return v;
+  }
+  return name;
+}
+
+/** Names a tensor the (sub)graph defines. */
+function define(scope: Scope, name: string): string {
+  if (!scope.own || name === "") return name;
+  let v = scope.own.get(name);
+  if (v === undefined) {
+    v = scope.prefix + name;
+    scope.own.set(name, v);
+  }
+  return v;
+}
+
 function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
   const tensors = new Map<string, Tensor>();
-  const declare = (v: RawValueInfo, isInput: boolean) => {
+  const declare = (v: RawValueInfo, isInput: boolean, name = v.name) => {
     if (v.name === "") throw new ConvscopeError(`byte ${v.at}: a graph input, output or value_info has no name`);
-    tensors.set(v.name, { name: v.name, dtype: onnxDType(v.elemType), shape: v.shape && declaredShape(v, isInput, ctx) });
+    tensors.set(name, { name, dtype: onnxDType(v.elemType), shape: v.shape && declaredShape(v, isInput, ctx) });
   };
   for (const v of raw.valueInfo) declare(v, false);
   for (const v of raw.outputs) declare(v, false);
@@ -73,23 +114,34 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
     stored.add(t.name);
     tensors.set(t.name, t);
   };
-  for (const ref of raw.initializers) {
-    if (ref.name === "") throw new ConvscopeError(`byte ${ref.at}: an initializer has no name`);
-    store(storedTensor(ref, ref.name, ctx), `byte ${ref.at}`);
-  }
-  for (const s of raw.sparseInitializers) {
-    const t = sparseTensor(s, s.values?.name ?? "");
-    if (t.name === "") throw new ConvscopeError(`byte ${s.at}: a sparse initializer has no name`);
-    store(t, `byte ${s.at}`);
-  }
+  const storeAll = (g: RawGraph, scope: Scope) => {
+    for (const ref of g.initializers) {
+      if (ref.name === "") throw new ConvscopeError(`byte ${ref.at}: an initializer has no name`);
+      const name = define(scope, ref.name);
+      store(storedTensor(ref, name, ctx), `byte ${ref.at}`);
+    }
+    for (const s of g.sparseInitializers) {
+      const raw = s.values?.name ?? "";
+      if (raw === "") throw new ConvscopeError(`byte ${s.at}: a sparse initializer has no name`);
+      store(sparseTensor(s, define(scope, raw)), `byte ${s.at}`);
+    }
+  };
+  const top: Scope = { prefix: "", depth: 0 };
+  storeAll(raw, top);
 
   // Every name in the file, gathered only when one must be made up (exporters usually name every node).
   let names: Set<string> | undefined;
   const taken = new Set<string>();
   const counters = new Map<string, number>();
-  const uniqueName = (n: RawNode): string => {
-    if (n.name !== "" && !taken.has(n.name)) return n.name;
+  const uniqueName = (n: RawNode, scope: Scope): string => {
+    if (scope.prefix === "" && n.name !== "" && !taken.has(n.name)) return n.name;
     names ??= new Set(raw.nodes.map((x) => x.name));
+    if (scope.prefix !== "") {
+      const base = scope.prefix + (n.name || n.opType);
+      let name = base;
+      for (let k = 1; taken.has(name) || names.has(name); k++) name = `${base}_${k}`;
+      return name;
+    }
     let k = counters.get(n.opType) ?? 0;
     let name: string;
     do name = `${n.opType}_${k++}`;
@@ -99,30 +151,172 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
   };
 
   const nodes: Node[] = [];
-  for (const rn of raw.nodes) {
-    const name = uniqueName(rn);
+
+  /** A subgraph's tensors and layers, inlined into the graph under `scope` (inputs already bound by the caller). */
+  const inline = (g: RawGraph, scope: Scope) => {
+    if (scope.depth > MAX_INLINE) throw new ConvscopeError(`subgraphs and functions nested more than ${MAX_INLINE} deep`);
+    storeAll(g, scope);
+    for (const n of g.nodes) for (const o of n.outputs) define(scope, o);
+    // Shapes the subgraph declares for its own tensors (not for the outer ones it passes on).
+    for (const v of [...g.valueInfo, ...g.outputs]) {
+      const name = scope.own?.get(v.name);
+      if (name === scope.prefix + v.name && !stored.has(name)) declare(v, false, name);
+    }
+    for (const n of g.nodes) emit(n, scope);
+  };
+
+  const emit = (rn0: RawNode, scope: Scope) => {
+    const rn = scope.attrs ? withCallerAttrs(rn0, scope.attrs) : rn0;
+    const name = uniqueName(rn, scope);
     taken.add(name);
     const standard = DEFAULT_DOMAINS.has(rn.domain);
     if (standard && rn.opType === "Constant") {
-      store(constantTensor(rn, name, ctx), `layer '${name}'`);
-      continue;
+      store(constantTensor(rn, name, ctx, define(scope, rn.outputs[0] ?? "")), `layer '${name}'`);
+      return;
     }
     const op = standard ? rn.opType : `${rn.domain}::${rn.opType}`;
+    const fn = standard ? undefined : ctx.functions.get(op);
+    if (fn) return inlineCall(rn, name, fn, scope);
+    if (standard && (rn.opType === "If" || rn.opType === "Loop" || (rn.opType === "Scan" && ctx.opset >= 9))) {
+      return inlineControl(rn, name, scope);
+    }
     const attrs: Record<string, AttrValue> = {};
     for (const a of rn.attrs) {
       const v = attrValue(a, name, ctx);
       if (v !== undefined) attrs[a.name] = v;
       if (main && (a.type === ATTR.GRAPH || a.type === ATTR.GRAPHS)) ctx.controlFlow.push(`${rn.opType} at node '${name}'`);
     }
-    if (!standard && ctx.functions.has(op)) ctx.functionCalls.push(`${op} at node '${name}'`);
-    const node: Node = { name, op, inputs: exact(rn.inputs), outputs: exact(rn.outputs), attrs };
+    const inputs = scope.own ? rn.inputs.map((i) => resolve(scope, i)) : exact(rn.inputs);
+    const outputs = scope.own ? rn.outputs.map((o) => define(scope, o)) : exact(rn.outputs);
+    const node: Node = { name, op, inputs, outputs, attrs };
+    if (scope.region) node.region = scope.region;
     if (rn.meta) {
       node.meta = rn.meta;
       const module = moduleFrames(rn.meta);
       if (module) node.module = module;
     }
     nodes.push(node);
-  }
+  };
+
+  /** A call of a model-local function: its body inlined, its formal inputs and outputs bound to the call's. */
+  const inlineCall = (rn: RawNode, name: string, fn: RawFunction, scope: Scope) => {
+    const attrs = new Map<string, RawAttr>();
+    for (const a of fn.defaults) attrs.set(a.name, a);
+    for (const a of rn.attrs) attrs.set(a.name, a);
+    const body: Scope = { prefix: `${name}/`, own: new Map(), region: scope.region, attrs, depth: scope.depth + 1 };
+    for (const [i, f] of fn.inputs.entries()) body.own?.set(f, resolve(scope, rn.inputs[i] ?? ""));
+    fn.outputs.forEach((f, i) => {
+      if (rn.outputs[i]) body.own?.set(f, define(scope, rn.outputs[i]));
+    });
+    inline({ ...EMPTY_GRAPH, nodes: fn.nodes, at: fn.at }, body);
+  };
+
+  const inlineControl = (rn: RawNode, name: string, scope: Scope) => {
+    const graphAttr = (key: string): RawGraph => {
+      const a = rn.attrs.find((x) => x.name === key && x.type === ATTR.GRAPH);
+      if (!a?.value) throw new ConvscopeError(`${rn.opType} has no '${key}' graph`, { layer: name });
+      return a.value as RawGraph;
+    };
+    const region = scope.region ?? [];
+    const sub = (suffix: string, r: Region): Scope => ({
+      prefix: `${name}/${suffix}/`,
+      own: new Map(),
+      parent: scope,
+      region: [...region, r],
+      depth: scope.depth + 1,
+    });
+    const ins = rn.inputs.map((i) => resolve(scope, i));
+    const outs = rn.outputs.map((o) => define(scope, o));
+    const join = (op: string, inputs: string[], attrs: Record<string, AttrValue>) =>
+      nodes.push({ name, op, inputs, outputs: outs, attrs, ...(scope.region ? { region: scope.region } : {}) });
+    const results = (g: RawGraph, s: Scope, from: number) => g.outputs.slice(from).map((o) => resolve(s, o.name));
+
+    if (rn.opType === "If") {
+      const cond = ins[0] ?? "";
+      if (cond === "") throw new ConvscopeError("If has no condition input", { layer: name });
+      const branches = (["then", "else"] as const).map((branch) => {
+        const g = graphAttr(`${branch}_branch`);
+        const s = sub(branch, { kind: "branch", node: name, branch, cond, when: branch === "then" });
+        inline(g, s);
+        const r = results(g, s, 0);
+        if (r.length !== outs.length) {
+          throw new ConvscopeError(`its ${branch} branch has ${r.length} outputs, the If has ${outs.length}`, { layer: name });
+        }
+        return r;
+      });
+      join("If", [cond, ...branches[0], ...branches[1]], {});
+      return;
+    }
+
+    const body = graphAttr("body");
+    if (rn.opType === "Loop") {
+      const [m = "", enter = "", ...init] = ins;
+      const n = init.length;
+      if (body.inputs.length !== n + 2 || body.outputs.length < n + 1) {
+        throw new ConvscopeError(
+          `its body has ${body.inputs.length} inputs and ${body.outputs.length} outputs for ${n} loop-carried values`,
+          { layer: name },
+        );
+      }
+      const condIn = body.inputs[1].name;
+      const condOut = body.outputs[0].name;
+      const passes =
+        condOut === condIn || body.nodes.some((x) => x.opType === "Identity" && x.outputs[0] === condOut && x.inputs[0] === condIn);
+      const r: Region =
+        m === ""
+          ? { kind: "loop", node: name, why: "it has no trip count and runs until its body's condition turns false" }
+          : !passes
+            ? { kind: "loop", node: name, why: `its body computes when to stop (at most '${m}' iterations)` }
+            : { kind: "loop", node: name, trips: { tensor: m }, ...(enter ? { enter } : {}) };
+      const s = sub("body", r);
+      // The iteration number and condition the body reads come from a layer of their own.
+      nodes.push({
+        name: `${name}/body/iteration`,
+        op: "LoopIteration",
+        inputs: [],
+        outputs: [define(s, body.inputs[0].name), define(s, condIn)],
+        attrs: {},
+        region: s.region,
+      });
+      for (const [i, t] of init.entries()) s.own?.set(body.inputs[2 + i].name, t);
+      inline(body, s);
+      join("Loop", [m, enter, ...init, ...results(body, s, 1)], { carried: n, static_trips: r.trips ? 1 : 0 });
+      return;
+    }
+
+    // Scan (opset 9+): inputs [states…, scanned…], body inputs [states…, one slice of each scanned…].
+    const a = new Attrs({ name, op: "Scan", inputs: [], outputs: [], attrs: {} }, scalarAttrs(rn));
+    const s = a.int("num_scan_inputs");
+    const n = ins.length - s;
+    if (s < 1 || n < 0 || body.inputs.length !== ins.length || body.outputs.length < n) {
+      throw new ConvscopeError(`its body's inputs and outputs do not match ${n} states and ${s} scanned inputs`, { layer: name });
+    }
+    const inAxes = a.ints("scan_input_axes", []);
+    const bs = sub("body", { kind: "loop", node: name, trips: { tensor: ins[n], axis: inAxes[0] ?? 0 } });
+    for (const [i, t] of ins.slice(0, n).entries()) bs.own?.set(body.inputs[i].name, t);
+    // Each iteration reads one slice of every scanned input: Gather index 0 on its scan axis.
+    const index = `${name}/body/index0`;
+    store({ name: index, dtype: "int64", shape: [], value: [0] }, `layer '${name}'`);
+    ins.slice(n).forEach((t, j) => {
+      nodes.push({
+        name: `${name}/body/slice_${j}`,
+        op: "Gather",
+        inputs: [t, index],
+        outputs: [define(bs, body.inputs[n + j].name)],
+        attrs: { axis: inAxes[j] ?? 0 },
+        region: bs.region,
+      });
+    });
+    inline(body, bs);
+    join("Scan", [...ins, ...results(body, bs, 0)], {
+      carried: n,
+      scan_inputs: s,
+      scan_input_axes: inAxes,
+      scan_output_axes: a.ints("scan_output_axes", []),
+    });
+  };
+
+  for (const rn of raw.nodes) emit(rn, top);
 
   return {
     name: raw.name || "model",
@@ -133,6 +327,38 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
     tensors,
     notes: [],
   };
+}
+
+const EMPTY_GRAPH: RawGraph = {
+  name: "",
+  nodes: [],
+  initializers: [],
+  sparseInitializers: [],
+  inputs: [],
+  outputs: [],
+  valueInfo: [],
+  at: 0,
+};
+
+/** A function body's node with its `ref_attr_name` attributes given the calling node's values (dropped when the call has none). */
+function withCallerAttrs(n: RawNode, caller: Map<string, RawAttr>): RawNode {
+  if (!n.attrs.some((a) => a.ref !== undefined)) return n;
+  const attrs: RawAttr[] = [];
+  for (const a of n.attrs) {
+    if (a.ref === undefined) attrs.push(a);
+    else {
+      const v = caller.get(a.ref);
+      if (v) attrs.push({ name: a.name, type: v.type, value: v.value });
+    }
+  }
+  return { ...n, attrs };
+}
+
+/** A node's int and int-list attributes, for reading with Attrs. */
+function scalarAttrs(n: RawNode): Record<string, AttrValue> {
+  const out: Record<string, AttrValue> = {};
+  for (const a of n.attrs) if (a.type === ATTR.INT || a.type === ATTR.INTS) out[a.name] = a.value as AttrValue;
+  return out;
 }
 
 /** A declared shape: symbols stay symbols; a dim with neither value nor name gets a fresh symbol. */
@@ -259,8 +485,7 @@ function sparseTensor(s: SparseRef, name: string): Tensor {
 }
 
 /** A `Constant` node becomes the stored tensor it holds, so its weights count like an initializer's. */
-function constantTensor(n: RawNode, layer: string, ctx: Ctx): Tensor {
-  const out = n.outputs[0];
+function constantTensor(n: RawNode, layer: string, ctx: Ctx, out = n.outputs[0]): Tensor {
   if (!out) throw new ConvscopeError("a Constant with no output", { layer });
   for (const a of n.attrs) {
     const v = a.value;

@@ -51,6 +51,8 @@ export interface RawAttr {
   /** AttributeProto.AttributeType; inferred from the field present when the file omits it (IR < 3). */
   type: number;
   value?: RawAttrValue;
+  /** Inside a function body: the calling node's attribute this one takes its value from (`ref_attr_name`). */
+  ref?: string;
 }
 
 export interface RawNode {
@@ -81,8 +83,20 @@ export interface RawModel {
   /** Opset version per domain (`` for the default domain). */
   opsets: Map<string, number>;
   graph?: RawGraph;
-  /** Model-local functions, as `domain::name`. */
-  functions: Set<string>;
+  /** Model-local functions by `domain::name`. */
+  functions: Map<string, RawFunction>;
+}
+
+/** A model-local function (FunctionProto): a graph body called like an op. */
+export interface RawFunction {
+  name: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute defaults (`attribute_proto`); attributes named only in `attribute` have none. */
+  defaults: RawAttr[];
+  nodes: RawNode[];
+  at: number;
 }
 
 /** Nodes up to this size are fetched in one request: a Constant inside holds at most a few hundred numbers. */
@@ -110,7 +124,7 @@ export const ATTR = {
 } as const;
 
 export function parseModel(m: Msg): RawModel {
-  const model: RawModel = { opsets: new Map(), functions: new Set() };
+  const model: RawModel = { opsets: new Map(), functions: new Map() };
   while (m.next()) {
     switch (m.field) {
       case 1:
@@ -131,19 +145,41 @@ export function parseModel(m: Msg): RawModel {
         break;
       }
       case 25: {
-        const f = m.sub("FunctionProto", PEEK);
-        let name = "";
-        let domain = "";
-        while (f.next()) {
-          if (f.field === 1) name = f.name("name");
-          else if (f.field === 10) domain = f.name("domain");
-        }
-        model.functions.add(`${domain}::${name}`);
+        const f = parseFunction(m.sub("FunctionProto", PEEK));
+        model.functions.set(`${f.domain}::${f.name}`, f);
         break;
       }
     }
   }
   return model;
+}
+
+/** FunctionProto: name 1, input 4, output 5, node 7, domain 10, attribute_proto 11 (opsets and value_info are not needed). */
+function parseFunction(m: Msg): RawFunction {
+  const f: RawFunction = { name: "", domain: "", inputs: [], outputs: [], defaults: [], nodes: [], at: m.begin };
+  while (m.next()) {
+    switch (m.field) {
+      case 1:
+        f.name = m.name("name");
+        break;
+      case 4:
+        f.inputs.push(m.name("input"));
+        break;
+      case 5:
+        f.outputs.push(m.name("output"));
+        break;
+      case 7:
+        f.nodes.push(parseNode(m.sub("NodeProto", PEEK), 0));
+        break;
+      case 10:
+        f.domain = m.name("domain");
+        break;
+      case 11:
+        f.defaults.push(parseAttr(m.sub("AttributeProto", m.reach), 0));
+        break;
+    }
+  }
+  return f;
 }
 
 function parseGraph(m: Msg, depth: number): RawGraph {
@@ -236,6 +272,7 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   // The value as its fields arrive, and the type those fields say (only one is set in a valid file).
   let value: RawAttrValue | undefined;
   let given = 0;
+  let ref: string | undefined;
   /** The list of type `code` to append to (a new one when the fields switch type). */
   const list = <T>(code: number): T[] => {
     if (given !== code) {
@@ -287,6 +324,9 @@ function parseAttr(m: Msg, depth: number): RawAttr {
       case 20:
         type = m.int("type");
         break;
+      case 21:
+        ref = m.name("ref_attr_name");
+        break;
       case 22:
         given = ATTR.SPARSE_TENSOR;
         value = parseSparse(m.sub("SparseTensorProto", EXACT));
@@ -297,7 +337,7 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   // IR < 3 has no `type`: the field present says it. A type whose field is absent has protobuf's default.
   if (type === 0) type = given;
   else if (type !== given) value = DEFAULTS[type]?.();
-  return { name, type, value };
+  return ref === undefined ? { name, type, value } : { name, type, value, ref };
 }
 
 const DEFAULTS: Record<number, () => RawAttrValue> = {
