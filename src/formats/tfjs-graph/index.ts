@@ -66,6 +66,9 @@ export interface DilatedPlan {
   crops: number[];
 }
 
+/** Ops a layout passes through unchanged (searched past to find what the input feeds). */
+const PASS_THROUGH = new Set(["Identity", "Cast", "Mul", "Sub", "Add", "AddV2", "RealDiv", "Div", "Maximum", "Minimum", "Relu", "Relu6"]);
+
 const DILATABLE = new Set(["Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative"]);
 
 export class TfjsReader {
@@ -91,8 +94,47 @@ export class TfjsReader {
    * op only, equal constant block shapes, a stride-1 undilated NHWC conv — are read as the
    * one dilated conv they compute.
    */
+  /** Readers of each node's outputs (set by planDilated). */
+  private users = new Map<string, TfNode[]>();
+  private firstWhy = "";
+
+  /**
+   * Whether an input is channels-first in the file: followed (through element-wise ops and
+   * casts) by a Transpose that moves axis 1 to the end, or by an op whose data_format is
+   * NCHW. A Transpose the other way, an NHWC op, or nothing telling: channels-last, TF's default.
+   */
+  channelsFirstInput(name: string): boolean {
+    const seen = new Set<string>();
+    let frontier = [name];
+    for (let depth = 0; depth < 6 && frontier.length > 0; depth++) {
+      const next: string[] = [];
+      for (const f of frontier) {
+        for (const u of this.users.get(f) ?? []) {
+          if (seen.has(u.name)) continue;
+          seen.add(u.name);
+          if (u.op === "Transpose") {
+            const perm = this.vals.get(splitRef(u.input?.[1] ?? "").node)?.values;
+            const r = perm?.length ?? 0;
+            if (!perm || r < 3) continue;
+            const toLast = perm[0] === 0 && perm[r - 1] === 1 && perm.slice(1, -1).every((p, i) => p === i + 2);
+            if (toLast) this.firstWhy = `'${u.name}' transposes it to channels-last`;
+            return toLast;
+          }
+          const fmt = new NodeAttrs(u).str("data_format", "");
+          if (fmt) {
+            if (fmt.startsWith("NC")) this.firstWhy = `'${u.name}' has data_format ${fmt}`;
+            return fmt.startsWith("NC");
+          }
+          if (PASS_THROUGH.has(u.op)) next.push(u.name);
+        }
+      }
+      frontier = next;
+    }
+    return false;
+  }
+
   planDilated(nodes: TfNode[]): void {
-    const users = new Map<string, TfNode[]>();
+    const users = this.users;
     for (const n of nodes) {
       for (const i of n.input ?? []) {
         if (i.startsWith("^")) continue;
@@ -193,10 +235,21 @@ export class TfjsReader {
         return;
       }
       const shape = a.shape("shape");
-      const dims = shape?.map((d, i): Dim => (d >= 0 ? d : i === 0 ? "N" : (["N", "H", "W", "C"][i] ?? `d${i}`)));
-      const v = this.e.declare(n.name, a.type("dtype") ?? "float32", dims);
+      // Layout is read, not assumed: a graph converted from ONNX/PyTorch feeds its NCHW input
+      // to a Transpose (or an NCHW conv); such an input is shown as the file declares it.
+      const first = shape !== undefined && shape.length >= 3 && this.channelsFirstInput(n.name);
+      const names = first ? ["N", "C", "H", "W"] : ["N", "H", "W", "C"];
+      const dims = shape?.map((d, i): Dim => (d >= 0 ? d : i === 0 ? "N" : (names[i] ?? `d${i}`)));
+      const v = this.e.declare(n.name, a.type("dtype") ?? "float32", dims, shape?.length, !first);
+      if (first) {
+        v.fileFirst = true;
+        delete v.channels;
+      }
       this.vals.set(n.name, v);
       this.e.graph.inputs.push(n.name);
+      if (first)
+        this.e.graph.notes.push(`input '${n.name}' is channels-first in the file (${this.firstWhy}): shown as the file declares it`);
+      else if (shape && shape.length >= 3) (this.e.graph.channelsLastInputs ??= []).push(n.name);
       return;
     }
     if (n.op === "Const") {
@@ -294,7 +347,8 @@ export class TfjsReader {
         );
         dims = undefined;
       }
-      const name = this.e.toFirst(v, dims?.length);
+      // An output the file holds channels-first (an NCHW graph) is shown as the file has it.
+      const name = v.fileFirst ? v.name : this.e.toFirst(v, dims?.length);
       const t = this.e.graph.tensors.get(name);
       if (dims && !t?.shape) this.e.graph.tensors.set(name, { name, dtype: t?.dtype ?? "float32", shape: nhwcToNchw(dims) });
       return [name];
