@@ -249,7 +249,7 @@ export class TfjsReader {
       this.e.graph.inputs.push(n.name);
       if (first)
         this.e.graph.notes.push(`input '${n.name}' is channels-first in the file (${this.firstWhy}): shown as the file declares it`);
-      else if (shape && shape.length >= 3) (this.e.graph.channelsLastInputs ??= []).push(n.name);
+      else if (shape && shape.length >= 3) this.e.graph.channelsLastInputs = [...(this.e.graph.channelsLastInputs ?? []), n.name];
       return;
     }
     if (n.op === "Const") {
