@@ -194,3 +194,42 @@ test("an NCHW data_format conv marks its input channels-first too; BiasAdd NCHW 
   assert.equal(r.totals.macs, 6912);
   assert.equal(r.totals.params, 112);
 });
+
+test("a while loop (Enter … Exit) is one tf::While layer of unknown cost; the conv outside it stays counted", () => {
+  const frame = { s: b64("counter/while") };
+  const { g, r } = run(
+    [
+      input("x", [1, 4, 4, 3]),
+      { name: "w", op: "Const" },
+      { name: "conv", op: "Conv2D", input: ["x", "w"], attr: { strides: ints(1, 1, 1, 1), padding: str("VALID") } },
+      vec("zero", [0], []),
+      vec("limit", [5], []),
+      vec("one", [1], []),
+      { name: "enter", op: "Enter", input: ["zero"], attr: { frame_name: frame, T: { type: "DT_INT32" } } },
+      { name: "merge", op: "Merge", input: ["enter", "next"], attr: { T: { type: "DT_INT32" } } },
+      { name: "less", op: "Less", input: ["merge", "limit"] },
+      { name: "cond", op: "LoopCond", input: ["less"] },
+      { name: "switch", op: "Switch", input: ["merge", "cond"], attr: { T: { type: "DT_INT32" } } },
+      { name: "body", op: "Identity", input: ["switch:1"] },
+      { name: "inc", op: "AddV2", input: ["body", "one"] },
+      { name: "next", op: "NextIteration", input: ["inc"] },
+      { name: "exit", op: "Exit", input: ["switch"], attr: { T: { type: "DT_INT32" } } },
+      { name: "after", op: "Mul", input: ["exit", "limit"] },
+    ],
+    [{ name: "w", shape: [3, 3, 3, 2] }],
+  );
+  const loops = r.layers.filter((l) => l.op === "tf::While");
+  assert.equal(loops.length, 1);
+  assert.equal(loops[0].name, "counter/while");
+  assert.equal(loops[0].status, "unknown");
+  // Nothing of the loop leaks out as separate layers.
+  assert.equal(
+    r.layers.some((l) => ["Enter", "Merge", "Switch", "LoopCond", "NextIteration", "Exit"].includes(l.source ?? l.op)),
+    false,
+  );
+  // The conv outside: 2·2·2 outputs × 27 = 216 MACs, known on its layer; the totals are partial.
+  assert.equal(r.layers.find((l) => l.name === "conv")?.macs, 216);
+  assert.equal(r.totals.macs, null);
+  assert.match(r.totals.partial ?? "", /tf::While/);
+  assert.ok(g.notes.some((n) => n.includes("loop 'counter/while' (9 ops") && n.includes("run time")));
+});
