@@ -95,6 +95,7 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
   for (const name of g.inputs) {
     const t = tensors.get(name) ?? { name, dtype: "float32" as const, constant: false };
     let shape: Shape | undefined = bind.inputs?.[name] ?? t.shape;
+    if (bind.inputs?.[name]) shape = fileOrder(g, name, bind.inputs[name], t.shape, notes);
     if (shape && bind.batch !== undefined && !bind.inputs?.[name] && shape.length > 0) shape = [bind.batch, ...shape.slice(1)];
     if (shape && typeof shape[0] === "string" && shape.length > 1) {
       notes.push(`input '${name}': batch dim '${shape[0]}' was not bound; using 1 (set it with --input or --batch)`);
@@ -208,6 +209,34 @@ function taken(node: Node, tensors: TensorLookup, skipped: Map<string, string>):
     }
   }
   return true;
+}
+
+/** Inputs a file declares channels-last (see Graph.channelsLastInputs). */
+function channelsLast(g: Graph, name: string): boolean {
+  if (g.channelsLastInputs) return g.channelsLastInputs.includes(name);
+  return g.format === "keras" && !g.notes.some((n) => n.includes("layers are channels_first"));
+}
+
+/**
+ * An --input shape for a channels-last input may be given in the file's own order
+ * (1x64x64x3) or channels-first (1x3x64x64), as every shape is shown: the order that fits
+ * the declared dims is taken (channels-first when both or neither fit), and a note says which.
+ */
+function fileOrder(g: Graph, name: string, given: Shape, declared: Shape | undefined, notes: string[]): Shape {
+  if (given.length < 3 || !channelsLast(g, name)) return given;
+  const fits = (s: Shape) =>
+    !declared ||
+    (declared.length === s.length && declared.every((d, i) => typeof d !== "number" || typeof s[i] !== "number" || d === s[i]));
+  const permuted: Shape = [given[0], given[given.length - 1], ...given.slice(1, -1)];
+  const text = given.join("×");
+  if (!fits(given) && fits(permuted)) {
+    notes.push(`--input '${name}' ${text} read in the file's channels-last order (N, spatial…, C): ${permuted.join("×")} channels-first`);
+    return permuted;
+  }
+  notes.push(
+    `--input '${name}' ${text} read channels-first (N, C, spatial…), the order shapes are shown in; the file's own channels-last order is accepted too`,
+  );
+  return given;
 }
 
 function checkDims(node: Node, tensor: string, shape: Shape): void {

@@ -105,4 +105,9 @@ export interface Graph {
   tensors: Map<string, Tensor>;
   /** Things the reader wants the user to know (weights file not read, defaults assumed…). */
   notes: string[];
+  /**
+   * Inputs the file declares channels-last (NHWC), shown channels-first: `--input` may give
+   * their shape in either order. Unset: every input of a channels-last Keras model, else none.
+   */
+  channelsLastInputs?: string[];
 }

@@ -141,3 +141,95 @@ test("Size, ZerosLike, Atan2, BroadcastTo, SparseToDense: shapes, values and cos
   assert.deepEqual(r.tensors.bc.shape, [1, 3, 4, 4]);
   assert.deepEqual(r.tensors.sd.shape, [7, 9]);
 });
+
+test("a graph converted from ONNX is NCHW with Transposes inside: its input is shown as the file says", () => {
+  // x [1, 3, 8, 8] (NCHW) → Transpose [0,2,3,1] → Conv2D 3×3 VALID (NHWC) → Transpose [0,3,1,2]:
+  // [1, 4, 6, 6]; MACs 6·6·4 × 27 = 3888.
+  const { g, r } = run(
+    [
+      input("x", [1, 3, 8, 8]),
+      vec("to_nhwc", [0, 2, 3, 1]),
+      { name: "t1", op: "Transpose", input: ["x", "to_nhwc"] },
+      { name: "w", op: "Const" },
+      { name: "conv", op: "Conv2D", input: ["t1", "w"], attr: { strides: ints(1, 1, 1, 1), padding: str("VALID") } },
+      vec("to_nchw", [0, 3, 1, 2]),
+      { name: "y", op: "Transpose", input: ["conv", "to_nchw"] },
+    ],
+    [{ name: "w", shape: [3, 3, 3, 4] }],
+  );
+  assert.deepEqual(r.inputs[0].shape, [1, 3, 8, 8]);
+  assert.deepEqual(r.tensors.conv.shape, [1, 4, 6, 6]);
+  // y is NCHW in the file again: shown as the file has it, not permuted a second time.
+  assert.deepEqual(r.outputs[0].shape, [1, 4, 6, 6]);
+  assert.equal(r.totals.macs, 3888);
+  assert.deepEqual(r.tensors.conv.rf, { size: [3, 3], stride: [1, 1], padding: [0, 0], aligned: true });
+  assert.ok(g.notes.some((n) => n.includes("input 'x' is channels-first in the file")));
+  assert.equal(g.channelsLastInputs, undefined);
+});
+
+test("an NCHW data_format conv marks its input channels-first too; BiasAdd NCHW runs along axis 1", () => {
+  const { r } = run(
+    [
+      input("x", [1, 3, 8, 8]),
+      { name: "w", op: "Const" },
+      {
+        name: "conv",
+        op: "Conv2D",
+        input: ["x", "w"],
+        attr: { strides: ints(1, 1, 1, 1), padding: str("SAME"), data_format: str("NCHW") },
+      },
+      { name: "b", op: "Const" },
+      { name: "bias", op: "BiasAdd", input: ["conv", "b"], attr: { data_format: str("NCHW") } },
+      { name: "y", op: "Relu", input: ["bias"] },
+    ],
+    [
+      { name: "w", shape: [3, 3, 3, 4] },
+      { name: "b", shape: [4] },
+    ],
+  );
+  // SAME: [1, 4, 8, 8]; MACs 8·8·4 × 27 = 6912; params 108 + 4 = 112.
+  assert.deepEqual(r.inputs[0].shape, [1, 3, 8, 8]);
+  assert.deepEqual(r.tensors.bias.shape, [1, 4, 8, 8]);
+  assert.deepEqual(r.outputs[0].shape, [1, 4, 8, 8]);
+  assert.equal(r.totals.macs, 6912);
+  assert.equal(r.totals.params, 112);
+});
+
+test("a while loop (Enter … Exit) is one tf::While layer of unknown cost; the conv outside it stays counted", () => {
+  const frame = { s: b64("counter/while") };
+  const { g, r } = run(
+    [
+      input("x", [1, 4, 4, 3]),
+      { name: "w", op: "Const" },
+      { name: "conv", op: "Conv2D", input: ["x", "w"], attr: { strides: ints(1, 1, 1, 1), padding: str("VALID") } },
+      vec("zero", [0], []),
+      vec("limit", [5], []),
+      vec("one", [1], []),
+      { name: "enter", op: "Enter", input: ["zero"], attr: { frame_name: frame, T: { type: "DT_INT32" } } },
+      { name: "merge", op: "Merge", input: ["enter", "next"], attr: { T: { type: "DT_INT32" } } },
+      { name: "less", op: "Less", input: ["merge", "limit"] },
+      { name: "cond", op: "LoopCond", input: ["less"] },
+      { name: "switch", op: "Switch", input: ["merge", "cond"], attr: { T: { type: "DT_INT32" } } },
+      { name: "body", op: "Identity", input: ["switch:1"] },
+      { name: "inc", op: "AddV2", input: ["body", "one"] },
+      { name: "next", op: "NextIteration", input: ["inc"] },
+      { name: "exit", op: "Exit", input: ["switch"], attr: { T: { type: "DT_INT32" } } },
+      { name: "after", op: "Mul", input: ["exit", "limit"] },
+    ],
+    [{ name: "w", shape: [3, 3, 3, 2] }],
+  );
+  const loops = r.layers.filter((l) => l.op === "tf::While");
+  assert.equal(loops.length, 1);
+  assert.equal(loops[0].name, "counter/while");
+  assert.equal(loops[0].status, "unknown");
+  // Nothing of the loop leaks out as separate layers.
+  assert.equal(
+    r.layers.some((l) => ["Enter", "Merge", "Switch", "LoopCond", "NextIteration", "Exit"].includes(l.source ?? l.op)),
+    false,
+  );
+  // The conv outside: 2·2·2 outputs × 27 = 216 MACs, known on its layer; the totals are partial.
+  assert.equal(r.layers.find((l) => l.name === "conv")?.macs, 216);
+  assert.equal(r.totals.macs, null);
+  assert.match(r.totals.partial ?? "", /tf::While/);
+  assert.ok(g.notes.some((n) => n.includes("loop 'counter/while' (9 ops") && n.includes("run time")));
+});

@@ -98,3 +98,21 @@ describe("TFLite DilatedUpNet: four conversions, one model", () => {
     assert.equal(r.batch_totals.macs, 2 * 5_750_784);
   });
 });
+
+describe("--input in the file's own (channels-last) order or channels-first", () => {
+  const read = (file: string) => readModel(bufferSource(file, new Uint8Array(readFileSync(new URL(file, dir)))));
+  for (const file of ["DilatedUpNet.f32.tflite", "DilatedUpNet.keras.json"]) {
+    it(`${file}: 2x64x64x3 (NHWC, as the file declares) and 2x3x64x64 (NCHW) bind the same input, each with a note`, () => {
+      const g = read(file);
+      const name = g.inputs[0];
+      const nhwc = analyze(g, { inputs: { [name]: [2, 64, 64, 3] } });
+      assert.deepEqual(nhwc.inputs[0].shape, [2, 3, 64, 64]);
+      assert.ok(nhwc.notes.some((n) => n.includes("file's channels-last order")));
+      assert.equal(nhwc.batch_totals.macs, 2 * 5_750_784);
+      const nchw = analyze(read(file), { inputs: { [name]: [2, 3, 64, 64] } });
+      assert.deepEqual(nchw.inputs[0].shape, [2, 3, 64, 64]);
+      assert.ok(nchw.notes.some((n) => n.includes("read channels-first")));
+      assert.equal(nchw.batch_totals.macs, 2 * 5_750_784);
+    });
+  }
+});

@@ -38,8 +38,15 @@ export function readTfjsGraph(src: ByteSource): Graph {
   const order = r.order(nodes).sort((a, b) => Number(b.op === "Const") - Number(a.op === "Const"));
   for (const n of order) if (n.op === "Const") r.node(n);
   r.planDilated(order);
+  r.planLoops(order);
   for (const n of order) if (n.op !== "Const") r.node(n);
   if ((json.modelTopology?.library?.function?.length ?? 0) > 0) e.graph.notes.push("functions in the graph library are not analysed");
+  for (const loop of r.loops.values()) {
+    const kinds = [...new Set(loop.nodes.map((n) => n.op))].slice(0, 8).join(", ");
+    e.graph.notes.push(
+      `loop '${loop.frame}' (${loop.nodes.length} ops: ${kinds}…) runs a number of times known only at run time: it is one layer, tf::While, whose cost is not counted; everything outside it is`,
+    );
+  }
   if (r.controlFlow.size > 0) {
     e.graph.notes.push(`control flow (${[...r.controlFlow].join(", ")}) is not analysed: those parts are reported as unknown layers`);
   }
@@ -66,6 +73,13 @@ export interface DilatedPlan {
   crops: number[];
 }
 
+/** TensorList ops that make the lists a loop fills, and that read them after it. */
+const LIST_MAKERS = new Set(["TensorListReserve", "TensorListFromTensor", "TensorArrayV3"]);
+const LIST_READERS = new Set(["TensorListStack", "TensorListGather", "TensorArrayGatherV3"]);
+
+/** Ops a layout passes through unchanged (searched past to find what the input feeds). */
+const PASS_THROUGH = new Set(["Identity", "Cast", "Mul", "Sub", "Add", "AddV2", "RealDiv", "Div", "Maximum", "Minimum", "Relu", "Relu6"]);
+
 const DILATABLE = new Set(["Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative"]);
 
 export class TfjsReader {
@@ -91,8 +105,124 @@ export class TfjsReader {
    * op only, equal constant block shapes, a stride-1 undilated NHWC conv — are read as the
    * one dilated conv they compute.
    */
+  /** While loops (Enter … Exit frames) by frame name, each read as one tf::While layer. */
+  readonly loops = new Map<string, { frame: string; nodes: TfNode[]; exits: TfNode[]; emitted: boolean }>();
+  private readonly loopOf = new Map<string, string>();
+
+  /**
+   * A TF1-style while loop is the nodes between its Enter and Exit nodes (Merge, Switch,
+   * LoopCond, NextIteration, TensorList*, and the body). How many times the body runs is
+   * decided at run time, so the region becomes one layer whose cost is unknown — with its
+   * outside inputs and its Exit outputs — and everything outside the loop is counted.
+   */
+  planLoops(nodes: TfNode[]): void {
+    const byFrame = new Map<string, TfNode[]>();
+    for (const n of nodes) {
+      if (n.op !== "Enter" && n.op !== "RefEnter") continue;
+      const frame = new NodeAttrs(n).str("frame_name", n.name);
+      byFrame.set(frame, [...(byFrame.get(frame) ?? []), n]);
+    }
+    for (const [frame, enters] of byFrame) {
+      if (this.loopOf.has(enters[0].name)) continue; // nested in a loop already planned
+      const inside = new Map<string, TfNode>();
+      const queue = [...enters];
+      while (queue.length > 0) {
+        const n = queue.shift() as TfNode;
+        if (inside.has(n.name)) continue;
+        inside.set(n.name, n);
+        if (n.op === "Exit" || n.op === "RefExit") continue;
+        for (const u of this.users.get(n.name) ?? []) if (!inside.has(u.name)) queue.push(u);
+      }
+      // The TensorLists the loop fills or reads are made before it and stacked after it.
+      for (const e of enters) {
+        const src = this.byName.get(splitRef(e.input?.[0] ?? "").node);
+        if (src && LIST_MAKERS.has(src.op) && (this.users.get(src.name) ?? []).every((u) => inside.has(u.name))) inside.set(src.name, src);
+      }
+      for (const x of [...inside.values()].filter((n) => n.op === "Exit" || n.op === "RefExit")) {
+        for (const u of this.users.get(x.name) ?? []) if (LIST_READERS.has(u.op)) inside.set(u.name, u);
+      }
+      const list = nodes.filter((n) => inside.has(n.name));
+      // Results: region nodes read outside it (Exits, stacked lists).
+      const exits = list.filter(
+        (n) =>
+          (n.op === "Exit" || n.op === "RefExit" || LIST_READERS.has(n.op)) &&
+          (this.users.get(n.name) ?? []).some((u) => !inside.has(u.name)),
+      );
+      this.loops.set(frame, { frame, nodes: list, exits, emitted: false });
+      for (const n of list) this.loopOf.set(n.name, frame);
+    }
+  }
+
+  /** Reads a node of a loop region: the region's one layer is made when its first Exit comes. */
+  private loopNode(n: TfNode, frame: string): void {
+    const loop = this.loops.get(frame);
+    if (!loop || !loop.exits.includes(n) || loop.emitted) return;
+    loop.emitted = true;
+    const names = new Set(loop.nodes.map((m) => m.name));
+    const ins: string[] = [];
+    for (const m of loop.nodes) {
+      for (const i of m.input ?? []) {
+        if (i.startsWith("^") || names.has(splitRef(i).node)) continue;
+        const v = this.vals.get(TfjsReader.outName(splitRef(i).node, splitRef(i).k));
+        if (v && !ins.includes(v.name)) ins.push(this.e.toLast(v));
+      }
+    }
+    const outs = loop.exits.map((x) => {
+      const a = new NodeAttrs(x);
+      const dtype = a.type("T") ?? a.type("element_dtype") ?? "float32";
+      const shape = staticShape(
+        x,
+        a,
+        (x.input ?? []).filter((i) => !i.startsWith("^")).map((i) => this.vals.get(splitRef(i).node) ?? { name: i, first: false }),
+      );
+      const v = this.e.declare(x.name, dtype, shape);
+      this.vals.set(x.name, v);
+      return x.name;
+    });
+    this.e.node("tf::While", frame, ins, outs, {}, "While");
+  }
+
+  /** Readers of each node's outputs (set by planDilated). */
+  private users = new Map<string, TfNode[]>();
+  private firstWhy = "";
+
+  /**
+   * Whether an input is channels-first in the file: followed (through element-wise ops and
+   * casts) by a Transpose that moves axis 1 to the end, or by an op whose data_format is
+   * NCHW. A Transpose the other way, an NHWC op, or nothing telling: channels-last, TF's default.
+   */
+  channelsFirstInput(name: string): boolean {
+    const seen = new Set<string>();
+    let frontier = [name];
+    for (let depth = 0; depth < 6 && frontier.length > 0; depth++) {
+      const next: string[] = [];
+      for (const f of frontier) {
+        for (const u of this.users.get(f) ?? []) {
+          if (seen.has(u.name)) continue;
+          seen.add(u.name);
+          if (u.op === "Transpose") {
+            const perm = this.vals.get(splitRef(u.input?.[1] ?? "").node)?.values;
+            const r = perm?.length ?? 0;
+            if (!perm || r < 3) continue;
+            const toLast = perm[0] === 0 && perm[r - 1] === 1 && perm.slice(1, -1).every((p, i) => p === i + 2);
+            if (toLast) this.firstWhy = `'${u.name}' transposes it to channels-last`;
+            return toLast;
+          }
+          const fmt = new NodeAttrs(u).str("data_format", "");
+          if (fmt) {
+            if (fmt.startsWith("NC")) this.firstWhy = `'${u.name}' has data_format ${fmt}`;
+            return fmt.startsWith("NC");
+          }
+          if (PASS_THROUGH.has(u.op)) next.push(u.name);
+        }
+      }
+      frontier = next;
+    }
+    return false;
+  }
+
   planDilated(nodes: TfNode[]): void {
-    const users = new Map<string, TfNode[]>();
+    const users = this.users;
     for (const n of nodes) {
       for (const i of n.input ?? []) {
         if (i.startsWith("^")) continue;
@@ -132,9 +262,11 @@ export class TfjsReader {
     });
   }
 
+  private byName = new Map<string, TfNode>();
+
   /** Nodes in an order where every data input comes first (Kahn; file order among the ready). */
   order(nodes: TfNode[]): TfNode[] {
-    const byName = new Map<string, TfNode>();
+    const byName = this.byName;
     for (const n of nodes) {
       if (typeof n?.name !== "string" || typeof n.op !== "string") throw new ConvscopeError("a node has no name or op");
       if (byName.has(n.name)) throw new ConvscopeError(`node '${n.name}' appears twice`);
@@ -193,10 +325,21 @@ export class TfjsReader {
         return;
       }
       const shape = a.shape("shape");
-      const dims = shape?.map((d, i): Dim => (d >= 0 ? d : i === 0 ? "N" : (["N", "H", "W", "C"][i] ?? `d${i}`)));
-      const v = this.e.declare(n.name, a.type("dtype") ?? "float32", dims);
+      // Layout is read, not assumed: a graph converted from ONNX/PyTorch feeds its NCHW input
+      // to a Transpose (or an NCHW conv); such an input is shown as the file declares it.
+      const first = shape !== undefined && shape.length >= 3 && this.channelsFirstInput(n.name);
+      const names = first ? ["N", "C", "H", "W"] : ["N", "H", "W", "C"];
+      const dims = shape?.map((d, i): Dim => (d >= 0 ? d : i === 0 ? "N" : (names[i] ?? `d${i}`)));
+      const v = this.e.declare(n.name, a.type("dtype") ?? "float32", dims, shape?.length, !first);
+      if (first) {
+        v.fileFirst = true;
+        delete v.channels;
+      }
       this.vals.set(n.name, v);
       this.e.graph.inputs.push(n.name);
+      if (first)
+        this.e.graph.notes.push(`input '${n.name}' is channels-first in the file (${this.firstWhy}): shown as the file declares it`);
+      else if (shape && shape.length >= 3) this.e.graph.channelsLastInputs = [...(this.e.graph.channelsLastInputs ?? []), n.name];
       return;
     }
     if (n.op === "Const") {
@@ -204,6 +347,11 @@ export class TfjsReader {
       return;
     }
     if (NO_OUTPUT.has(n.op)) return;
+    const frame = this.loopOf.get(n.name);
+    if (frame !== undefined) {
+      this.loopNode(n, frame);
+      return;
+    }
     const ins = (n.input ?? []).filter((i) => !i.startsWith("^"));
     // A loop's Merge also reads its NextIteration, which comes later: that back edge is cut.
     const data = n.op === "Merge" ? ins.filter((i) => this.vals.has(TfjsReader.outName(splitRef(i).node, splitRef(i).k))) : ins;
@@ -294,7 +442,8 @@ export class TfjsReader {
         );
         dims = undefined;
       }
-      const name = this.e.toFirst(v, dims?.length);
+      // An output the file holds channels-first (an NCHW graph) is shown as the file has it.
+      const name = v.fileFirst ? v.name : this.e.toFirst(v, dims?.length);
       const t = this.e.graph.tensors.get(name);
       if (dims && !t?.shape) this.e.graph.tensors.set(name, { name, dtype: t?.dtype ?? "float32", shape: nhwcToNchw(dims) });
       return [name];

@@ -85,10 +85,35 @@ function same(c: Ctx, op: string, attrs: Record<string, AttrValue> = {}): Val[] 
   const x = arg(c, 0, "input");
   const name = x.constShape ? c.e.toFirst(x) : x.name;
   const first = x.constShape ? (x.rank ?? 0) >= 3 : x.first;
-  return [sized(emit(c, op, [name], attrs, x.rank, first), lastDim(x))];
+  const out = sized(emit(c, op, [name], attrs, x.rank, first), lastDim(x));
+  return [x.fileFirst ? nchwVal(out) : out];
+}
+
+/** Marks a result whose file tensor is channels-first (held and shown in file order). */
+function nchwVal(v: Val): Val {
+  v.fileFirst = true;
+  delete v.channels;
+  return v;
 }
 
 function binary(c: Ctx, op: string): Val[] {
+  if (c.ins.some((v) => v.fileFirst) && !c.ins.some((v) => v.first)) {
+    // Operands of an NCHW graph: numpy broadcasting in the file's own order is exact.
+    const ranks = c.ins.map((v) => v.rank ?? v.constShape?.length);
+    const rank = ranks.every((r) => r !== undefined) ? Math.max(...(ranks as number[])) : undefined;
+    return [
+      nchwVal(
+        emit(
+          c,
+          op,
+          c.ins.map((v) => c.e.toLast(v)),
+          {},
+          rank,
+          false,
+        ),
+      ),
+    ];
+  }
   const b = c.e.broadcast(c.ins);
   return [sized(emit(c, op, b.names, {}, b.rank, b.first), broadcastChannels(c.ins))];
 }
@@ -181,7 +206,7 @@ function conv(c: Ctx, depthwise: boolean, fused: string[]): Val[] | undefined {
     steps.shift();
   }
   const out = chain(c, "Conv", inputs, attrs, steps, rest.slice(k));
-  return [nchw(c) ? out : sized(out, depthwise ? ci * co : co)];
+  return [nchw(c) ? nchwVal(out) : sized(out, depthwise ? ci * co : co)];
 }
 
 /** Emits the main op then the fused steps; the last one writes the node's output. */
@@ -231,7 +256,7 @@ function pool(c: Ctx, op: string): Val[] {
     4,
     !nchw(c),
   );
-  return [nchw(c) ? out : sized(out, lastDim(x))];
+  return [nchw(c) ? nchwVal(out) : sized(out, lastDim(x))];
 }
 
 function matmul(c: Ctx, fused: string[]): Val[] {
@@ -367,6 +392,16 @@ const BINARY: Record<string, string> = {
 };
 
 const OPS: Record<string, Translate> = {
+  BiasAdd(c) {
+    const x = arg(c, 0, "value");
+    const b = arg(c, 1, "bias");
+    if (!nchw(c) || x.first || !b.constShape) return binary(c, "Add");
+    // NCHW: the bias runs along axis 1 of the file's own order.
+    const count = b.constShape.reduce((p, q) => p * q, 1);
+    const rank = x.rank ?? 4;
+    const shape = [1, count, ...new Array(Math.max(rank - 2, 0)).fill(1)];
+    return [nchwVal(emit(c, "Add", [c.e.toLast(x), c.e.claim(b, shape)], {}, rank, false))];
+  },
   Identity(c) {
     const x = arg(c, 0, "input");
     // An Identity of a constant is the constant (frozen graphs route weights this way).
@@ -468,6 +503,19 @@ const OPS: Record<string, Translate> = {
     const x = arg(c, 0, "input");
     const perm = c.ins[1]?.values;
     if (!perm) return undefined;
+    // A tensor held in the file's order (an NCHW input, a rank the reader could not tell) is
+    // permuted as it is; constants and channels-first tensors through their IR order.
+    const r = perm.length;
+    const toNchw = r >= 3 && perm[0] === 0 && perm[1] === r - 1 && perm.slice(2).every((p, i) => p === i + 1);
+    if (toNchw && !x.fileFirst && (x.first || x.constShape)) {
+      // Channels-last → channels-first in the file: the result is the IR order the input is
+      // already held in, now the file's own order too.
+      const out = emit(c, "Transpose", [c.e.toFirst(x, r)], { perm: [...Array(r).keys()] }, r, false);
+      return [nchwVal(out)];
+    }
+    if (!x.constShape && !x.first) {
+      return [emit(c, "Transpose", [x.name], { perm: transposePerm(perm, false) }, perm.length, perm.length >= 3)];
+    }
     return [
       emit(c, "Transpose", [c.e.toFirst(x, perm.length)], { perm: transposePerm(perm, perm.length >= 3) }, perm.length, perm.length >= 3),
     ];
@@ -653,7 +701,7 @@ const OPS: Record<string, Translate> = {
     if (sizes && sizes.length === 4) attrs.output_shape = nchw(c) ? [sizes[2], sizes[3]] : [sizes[1], sizes[2]];
     attrs.auto_pad = pad === "SAME" ? "SAME_UPPER" : "VALID";
     const out = emit(c, "ConvTranspose", [image(c, x), e.claim(w, [ci, co, kh, kw])], attrs, 4, !nchw(c));
-    return [nchw(c) ? out : sized(out, co)];
+    return [nchw(c) ? nchwVal(out) : sized(out, co)];
   },
   DepthToSpace: (c) => depthSpace(c, "DepthToSpace"),
   SpaceToDepth: (c) => depthSpace(c, "SpaceToDepth"),
@@ -718,7 +766,7 @@ function batchNorm(c: Ctx): Val[] {
   const x = arg(c, 0, "input");
   const params = c.ins.slice(1, 5).map((v) => (v.constShape ? e.claim(v, [v.constShape.reduce((a, b) => a * b, 1)]) : e.toLast(v)));
   const out = emit(c, "BatchNormalization", [image(c, x), ...params], { epsilon: c.a.float("epsilon", 1e-3) }, 4, !nchw(c));
-  return [nchw(c) ? out : sized(out, lastDim(x))];
+  return [nchw(c) ? nchwVal(out) : sized(out, lastDim(x))];
 }
 
 function pad(c: Ctx, mode: string): Val[] | undefined {
@@ -754,7 +802,8 @@ function depthSpace(c: Ctx, op: string): Val[] {
   const attrs: Record<string, AttrValue> = op === "DepthToSpace" ? { blocksize: b, mode: "DCR" } : { blocksize: b };
   const ch = lastDim(x);
   const out = emit(c, op, [image(c, x)], attrs, 4, !nchw(c));
-  if (nchw(c) || ch === undefined) return [out];
+  if (nchw(c)) return [nchwVal(out)];
+  if (ch === undefined) return [out];
   return [sized(out, op === "DepthToSpace" ? ch / (b * b) : ch * b * b)];
 }
 

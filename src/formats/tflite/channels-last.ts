@@ -28,6 +28,11 @@ export interface Val {
   constShape?: number[];
   /** Element values known at read time (small integer constants). */
   values?: number[];
+  /**
+   * The file's own tensor is channels-first (an NCHW input, the output of an NCHW op, a
+   * Transpose to NCHW): held in file order and shown as the file has it.
+   */
+  fileFirst?: boolean;
   /** Length of a 1-d vector when known (shape arithmetic: Shape, Pack, ConcatV2). */
   len?: number;
   /**

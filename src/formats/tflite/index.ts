@@ -91,6 +91,7 @@ class TfliteReader {
       const shape = (t.signature ?? t.shape).map((d, k): Dim => (d >= 0 ? d : k === 0 ? "N" : `${this.names[i]}_d${k}`));
       this.vals.set(i, this.e.declare(this.names[i], t.type, shape));
       this.e.graph.inputs.push(this.names[i]);
+      if (shape.length >= 3) this.e.graph.channelsLastInputs = [...(this.e.graph.channelsLastInputs ?? []), this.names[i]];
     }
   }
 
