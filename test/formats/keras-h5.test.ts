@@ -70,6 +70,20 @@ describe("Keras HDF5 files (legacy model.save('x.h5'))", () => {
     assert.equal(READERS.filter((r) => r.sniff(data.subarray(0, 4096), "x.bin")).length, 1);
   });
 
+  it("a model_config larger than the first 64 KiB: the prefix grows (×4) until the attribute is read", () => {
+    // big_config.h5 holds the 204 kB EfficientNetB0 config written by Keras 3 (keras-apps3).
+    const data = bytes(new URL("big_config.h5", h5dir));
+    const c = counting("big_config.h5", data);
+    const g = readModel(c.src);
+    assert.ok(c.highest() > 64 * 1024);
+    const r = analyze(g);
+    const ref = JSON.parse(readFileSync(new URL("../fixtures/keras-apps3/reference.json", import.meta.url), "utf8"))[
+      "EfficientNetB0.keras.json"
+    ];
+    assert.equal(r.totals.params, ref.params - ref.int_count_weights);
+    assert.equal(r.totals.macs, ref.macs);
+  });
+
   it("a weights-only file (model.save_weights) is refused in one line naming the file", () => {
     assert.throws(
       () => readModel(bufferSource("weights_only.h5", bytes(new URL("weights_only.h5", h5dir)))),

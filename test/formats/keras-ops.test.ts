@@ -270,3 +270,94 @@ describe("Keras layers added for Keras 3 and keras.applications", () => {
     );
   });
 });
+
+describe("Keras 2 (tf.keras) TFOpLambda layers and keyword tensors", () => {
+  const tfop = (name: string, fn: string, node: unknown[]) => ({
+    class_name: "TFOpLambda",
+    config: { name, trainable: true, dtype: "float32", function: fn },
+    name,
+    inbound_nodes: [node],
+  });
+  const layer = (cls: string, name: string, config: object, node: unknown[][]) => ({
+    class_name: cls,
+    config: { name, trainable: true, dtype: "float32", ...config },
+    name,
+    inbound_nodes: [node],
+  });
+  const model = (layers: object[], outputs: string[]) => ({
+    class_name: "Functional",
+    keras_version: "2.15.0",
+    backend: "tensorflow",
+    config: { name: "m", layers, input_layers: [["x", 0, 0]], output_layers: outputs.map((o) => [o, 0, 0]) },
+  });
+  const input = (name: string, shape: (number | null)[]) => ({
+    class_name: "InputLayer",
+    config: { batch_input_shape: shape, dtype: "float32", name },
+    name,
+    inbound_nodes: [],
+  });
+
+  it("tf.keras MobileNetV3's hard-swish x·relu6(x + 3)/6, a constant first operand, reshape, reduce_mean", () => {
+    const cfg = model(
+      [
+        input("x", [null, 8, 8, 3]),
+        // Conv 3×3 same 3→16: 8·8·16·27 = 27,648 MACs, 448 params.
+        layer(
+          "Conv2D",
+          "conv",
+          { filters: 16, kernel_size: [3, 3], strides: [1, 1], padding: "same", use_bias: true, activation: "linear" },
+          [["x", 0, 0, {}]],
+        ),
+        tfop("tf.__operators__.add", "__operators__.add", ["conv", 0, 0, { y: 3.0, name: null }]),
+        layer("ReLU", "re_lu", { max_value: 6.0, negative_slope: 0.0, threshold: 0.0 }, [["tf.__operators__.add", 0, 0, {}]]),
+        tfop("tf.math.multiply", "math.multiply", ["re_lu", 0, 0, { y: 0.16666666666666666, name: null }]),
+        layer("Multiply", "hswish", {}, [
+          ["conv", 0, 0, {}],
+          ["tf.math.multiply", 0, 0, {}],
+        ]),
+        // 1 − x: the constant is the first operand.
+        tfop("tf.math.subtract", "math.subtract", ["_CONSTANT_VALUE", -1, 1.0, { y: ["hswish", 0, 0], name: null }]),
+        tfop("tf.reshape", "reshape", ["tf.math.subtract", 0, 0, { shape: [-1, 64, 16], name: null }]),
+        tfop("tf.math.reduce_mean", "math.reduce_mean", ["tf.reshape", 0, 0, { axis: 1, keepdims: false, name: null }]),
+        tfop("tf.linalg.einsum", "linalg.einsum", ["tf.reshape", 0, 0, { name: null }]),
+      ],
+      ["tf.math.reduce_mean", "tf.linalg.einsum"],
+    );
+    const { g, r, layer: l, shape } = run(cfg);
+    assert.deepEqual(
+      ["tf.__operators__.add", "tf.math.multiply", "tf.math.subtract", "tf.reshape", "tf.math.reduce_mean"].map((n) => l(n).op),
+      ["Add", "Mul", "Sub", "Reshape", "ReduceMean"],
+    );
+    assert.deepEqual(g.tensors.get("tf.__operators__.add/operand1")?.value, [3]);
+    assert.deepEqual(g.tensors.get("tf.math.subtract/operand0")?.value, [1]);
+    assert.deepEqual(shape("tf.math.subtract"), [1, 16, 8, 8]);
+    assert.deepEqual(shape("tf.reshape"), [1, 16, 64]);
+    // mean over the 64 tokens: [N, 16].
+    assert.deepEqual(shape("tf.math.reduce_mean/squeeze"), [1, 16]);
+    assert.equal(r.totals.params, 448);
+    // A TF function convscope does not map is an unknown node, named, not an error.
+    assert.equal(l("tf.linalg.einsum").op, "keras::tf.linalg.einsum");
+    assert.equal(r.totals.macs, null);
+  });
+
+  it("a tensor second operand (y=[layer, 0, 0]) and a Keras 2 MultiHeadAttention whose value is a keyword tensor", () => {
+    const cfg = model(
+      [
+        input("x", [null, 10, 32]),
+        layer("Dense", "d", { units: 32, use_bias: false, activation: "linear" }, [["x", 0, 0, {}]]),
+        tfop("tf.math.add", "math.add", ["x", 0, 0, { y: ["d", 0, 0], name: null }]),
+        layer("MultiHeadAttention", "mha", { num_heads: 2, key_dim: 8, value_dim: 8, use_bias: true, output_shape: null }, [
+          ["tf.math.add", 0, 0, { value: ["tf.math.add", 0, 0] }],
+        ]),
+      ],
+      ["mha"],
+    );
+    const { r, layer: l, shape } = run(cfg);
+    assert.deepEqual(l("tf.math.add").inputs, ["x", "d"]);
+    assert.deepEqual(shape("mha"), [1, 32, 10]);
+    // Dense 32·32 = 1,024; MHA 3·(32·16 + 16) + 16·32 + 32 = 2,128.
+    assert.equal(r.totals.params, 1_024 + 2_128);
+    // Dense 10·32·32 = 10,240; MHA 3·10·32·16 + 2·2·10·10·8 + 10·16·32 = 15,360 + 3,200 + 5,120.
+    assert.equal(r.totals.macs, 10_240 + 15_360 + 3_200 + 5_120);
+  });
+});

@@ -112,8 +112,12 @@ const embedding: Translate = (c) => {
  * and the output projection `<layer>`.
  */
 const multiHeadAttention: Translate = (c) => {
-  if (c.inputs.length < 2 || c.inputs.length > 3) fail(c, `MultiHeadAttention takes query, value (and key), got ${c.inputs.length} inputs`);
-  const [q, v, k = v] = c.inputs;
+  // Keras 3 passes query, value (and key) positionally; Keras 2 writes value= and key= as keyword tensors.
+  const kw = c.kwInputs ?? {};
+  const [q, v = kw.value, k = kw.key ?? v] = c.inputs;
+  if (c.inputs.length > 3 || q === undefined || v === undefined) {
+    fail(c, `MultiHeadAttention takes query, value (and key), got ${c.inputs.length} positional inputs`);
+  }
   const qs = needShape(c, q);
   const vs = needShape(c, v);
   const kks = needShape(c, k);

@@ -27,6 +27,10 @@ export interface Call {
   args?: Json[];
   /** Keras 3: this call's keyword arguments as serialized. */
   kwargs?: JsonObject;
+  /** Tensors passed by keyword (`value=` of a Keras 2 MultiHeadAttention, `y=` of a TFOpLambda). */
+  kwInputs?: Record<string, string>;
+  /** This call's inbound node as serialized (Keras 2 list or Keras 3 object). */
+  node?: Json;
 }
 
 /** Translates one call into IR nodes; returns the IR tensors of the layer's outputs. */

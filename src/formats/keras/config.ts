@@ -34,6 +34,8 @@ export interface TensorRef {
   tensor: number;
   /** Keras 3 records each tensor's shape next to the reference. */
   shape?: (number | null)[];
+  /** Passed by keyword (`value=`, `y=`), not positionally. */
+  kw?: string;
 }
 
 /** Reads a layer entry; `where` names the place in the file for the error message. */
@@ -61,27 +63,48 @@ function isShape(v: Json | undefined): v is (number | null)[] {
 
 /**
  * The tensors one call of a layer reads, in order. Keras 2 / TF.js: a list of
- * `[layer, node, tensor, kwargs]`; Keras 3: `{args: [...], kwargs: {...}}` with
- * `__keras_tensor__` objects anywhere inside `args` (merge layers pass a list).
+ * `[layer, node, tensor, kwargs]` (a TFOpLambda writes its one entry unwrapped:
+ * `["dense", 0, 0, {"axis": 1}]`); Keras 3: `{args: [...], kwargs: {...}}` with
+ * `__keras_tensor__` objects anywhere inside `args` (merge layers pass a list). Tensors
+ * passed by keyword (Keras 2 `{"y": ["conv", 0, 0]}`, `{"value": …}`; Keras 3 kwargs) come
+ * last, with their keyword in `kw`.
  */
 export function callInputs(node: Json, layer: string): TensorRef[] {
   if (Array.isArray(node)) {
+    const entries = typeof node[0] === "string" ? [node] : node;
     const refs: TensorRef[] = [];
-    for (const item of node) {
+    const kw: TensorRef[] = [];
+    for (const item of entries) {
       if (!Array.isArray(item) || typeof item[0] !== "string") {
         throw new ConvscopeError("an inbound node entry is not [layer, node, tensor]", { layer });
       }
-      if (item[0] === "_CONSTANT_VALUE") continue; // TFOpLambda's literal operand
-      refs.push({ layer: item[0], node: intOr(item[1], 0), tensor: intOr(item[2], 0) });
+      if (item[0] !== "_CONSTANT_VALUE") refs.push({ layer: item[0], node: intOr(item[1], 0), tensor: intOr(item[2], 0) });
+      const kwargs = item[3];
+      if (!isObject(kwargs)) continue;
+      for (const [key, v] of Object.entries(kwargs)) {
+        if (isKeras2Ref(v)) kw.push({ layer: v[0] as string, node: intOr(v[1], 0), tensor: intOr(v[2], 0), kw: key });
+      }
     }
-    return refs;
+    return [...refs, ...kw];
   }
   if (isObject(node)) {
     const refs: TensorRef[] = [];
     collectKerasTensors(node.args ?? [], refs);
+    if (isObject(node.kwargs)) {
+      for (const [key, v] of Object.entries(node.kwargs)) {
+        const one: TensorRef[] = [];
+        if (isKerasTensor(v)) collectKerasTensors(v, one);
+        refs.push(...one.map((r) => ({ ...r, kw: key })));
+      }
+    }
     return refs;
   }
   throw new ConvscopeError("an inbound node is neither a list nor {args, kwargs}", { layer });
+}
+
+/** A Keras 2 tensor reference inside kwargs: `["layer", node, tensor]`. */
+export function isKeras2Ref(v: Json | undefined): v is [string, number, number] {
+  return Array.isArray(v) && v.length === 3 && typeof v[0] === "string" && Number.isInteger(v[1]) && Number.isInteger(v[2]);
 }
 
 /** A Keras 3 `__keras_tensor__` reference object (as found in a call's args). */

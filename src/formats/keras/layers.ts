@@ -4,6 +4,7 @@ import { ACTIVATION_LAYERS } from "./activation.js";
 import { BLOCK_LAYERS } from "./blocks.js";
 import { type Call, checkLayout, fail, kshape, one, type Translate, weight, weightDim } from "./call.js";
 import { CONV_LAYERS } from "./conv.js";
+import { tfOpLambda } from "./ops.js";
 
 /**
  * Every Keras layer class convscope translates, by class name (Keras 2, Keras 3 and
@@ -320,6 +321,7 @@ export const LAYERS: Record<string, Translate> = {
   ActivityRegularization: identity("Identity"),
   Rescaling: rescaling,
   Normalization: normalization,
+  TFOpLambda: tfOpLambda,
 };
 
 /** Keras' alternative class names (Keras 2 aliases kept by saved configs). */

@@ -157,7 +157,14 @@ class ModelReader {
           if (r.shape) this.em.declare(t, r.shape);
           return t;
         });
-        const outs = this.call(c.spec, c.index, ins, scope, outputCount.get(`${c.spec.name}\u0000${c.index}`) ?? 1);
+        const outs = this.call(
+          c.spec,
+          c.index,
+          ins,
+          scope,
+          outputCount.get(`${c.spec.name}\u0000${c.index}`) ?? 1,
+          c.refs.map((r) => r.kw),
+        );
         outs.forEach((t, k) => {
           produced.set(key({ layer: c.spec.name, node: c.index, tensor: k }), t);
         });
@@ -182,7 +189,14 @@ class ModelReader {
   }
 
   /** One call of a layer: a nested model is inlined, a known class translated, anything else an unknown node. */
-  private call(spec: LayerSpec, index: number, inputs: string[], scope: Scope, outputs: number): string[] {
+  private call(spec: LayerSpec, index: number, all: string[], scope: Scope, outputs: number, kws: (string | undefined)[] = []): string[] {
+    // Tensors passed by keyword go to `kwInputs`; the translators' `inputs` are the positional ones.
+    const inputs = all.filter((_, i) => kws[i] === undefined);
+    const kwInputs: Record<string, string> = {};
+    all.forEach((t, i) => {
+      const k = kws[i];
+      if (k !== undefined) kwInputs[k] = t;
+    });
     const nodeName = `${scope.nodePrefix}${spec.name}${index > 0 ? `_${index}` : ""}`;
     const trainable = scope.trainable && spec.config.trainable !== false;
     if (isModel(spec)) {
@@ -201,15 +215,17 @@ class ModelReader {
       keras3: this.keras3,
       args: isObject(node) && Array.isArray(node.args) ? node.args : undefined,
       kwargs: isObject(node) && isObject(node.kwargs) ? node.kwargs : undefined,
+      kwInputs,
+      node,
     };
     if (isOperation(spec, node)) {
       // A Keras 3 operation node (`x + 3.0`, keras.ops.reshape): same class names as layers, other semantics.
       const op = operationFor(spec.cls);
-      if (!op) return this.em.node(`keras::ops.${spec.cls}`, nodeName, inputs, {}, `ops.${spec.cls}`, outputs);
+      if (!op) return this.em.node(`keras::ops.${spec.cls}`, nodeName, all, {}, `ops.${spec.cls}`, outputs);
       return op(c);
     }
     const translate = translatorFor(spec.cls);
-    if (!translate) return this.em.node(`keras::${spec.cls}`, nodeName, inputs, {}, spec.cls, outputs);
+    if (!translate) return this.em.node(`keras::${spec.cls}`, nodeName, all, {}, spec.cls, outputs);
     const outs = translate(c);
     if (outs.length < outputs)
       throw new ConvscopeError(`${spec.cls} has one output, the model reads output ${outputs - 1}`, { layer: nodeName });

@@ -2,7 +2,7 @@ import type { AttrValue } from "../../core/graph.js";
 import type { Dim, Shape } from "../../core/shape.js";
 import { activation } from "./activation.js";
 import { type Call, fail, type Translate } from "./call.js";
-import { isKerasTensor, isObject, type Json, type LayerSpec } from "./config.js";
+import { Cfg, isKerasTensor, isObject, type Json, type LayerSpec } from "./config.js";
 
 /**
  * Keras 3 operation nodes: a functional model that calls `keras.ops.*` (or writes `x + 3.0`
@@ -438,3 +438,96 @@ export const OPERATIONS: Record<string, Translate> = {
 export function operationFor(cls: string): Translate | undefined {
   return Object.hasOwn(OPERATIONS, cls) ? OPERATIONS[cls] : undefined;
 }
+
+/**
+ * Keras 2 (tf.keras) `TFOpLambda` layers: a TensorFlow function called on a Keras tensor
+ * (`x + 3.0` is `tf.__operators__.add`, `tf.reshape(x, …)` is `reshape`). Config `function`
+ * names it; the one inbound entry is `[layer, node, tensor, kwargs]` (or `_CONSTANT_VALUE`
+ * with the literal for a constant first operand), every other argument is in kwargs — the
+ * second operand `y` as a literal or a `[layer, node, tensor]` reference. Each function is
+ * read by the operation translator of the same computation; the TF argument names are
+ * renamed to the Keras ones (`perm` → `axes`, `shape` → `newshape`).
+ */
+interface TfFunction {
+  op: string;
+  /** The kwarg holding the second operand (`y`, `b`). */
+  second?: string;
+  /** TF kwargs → the operation's config. */
+  cfg?: (kw: Record<string, Json>) => Record<string, Json>;
+}
+
+const same = (kw: Record<string, Json>) => kw;
+const TF_FUNCTIONS: Record<string, TfFunction> = {
+  "__operators__.add": { op: "Add", second: "y" },
+  "math.add": { op: "Add", second: "y" },
+  "__operators__.sub": { op: "Subtract", second: "y" },
+  "math.subtract": { op: "Subtract", second: "y" },
+  "math.multiply": { op: "Multiply", second: "y" },
+  "__operators__.mul": { op: "Multiply", second: "y" },
+  "math.truediv": { op: "Divide", second: "y" },
+  "__operators__.truediv": { op: "Divide", second: "y" },
+  "math.divide": { op: "Divide", second: "y" },
+  "math.maximum": { op: "Maximum", second: "y" },
+  "math.minimum": { op: "Minimum", second: "y" },
+  "math.pow": { op: "Power", second: "y" },
+  "linalg.matmul": { op: "Matmul", second: "b" },
+  matmul: { op: "Matmul", second: "b" },
+  "nn.relu": { op: "Relu" },
+  "nn.relu6": { op: "Relu6" },
+  "math.sigmoid": { op: "Sigmoid" },
+  "nn.sigmoid": { op: "Sigmoid" },
+  "math.tanh": { op: "Tanh" },
+  "nn.silu": { op: "Silu" },
+  "nn.swish": { op: "Silu" },
+  "nn.gelu": { op: "Gelu", cfg: (kw) => ({ approximate: kw.approximate ?? false }) },
+  "nn.leaky_relu": { op: "LeakyRelu", cfg: (kw) => ({ negative_slope: kw.alpha ?? 0.2 }) },
+  "nn.softmax": { op: "Softmax", cfg: same },
+  "math.exp": { op: "Exp" },
+  "math.sqrt": { op: "Sqrt" },
+  "math.rsqrt": { op: "Rsqrt" },
+  "math.square": { op: "Square" },
+  "math.abs": { op: "Absolute" },
+  "math.negative": { op: "Negative" },
+  "math.reciprocal": { op: "Reciprocal" },
+  "math.log": { op: "Log" },
+  "math.erf": { op: "Erf" },
+  identity: { op: "Copy" },
+  "math.reduce_mean": { op: "Mean", cfg: same },
+  reduce_mean: { op: "Mean", cfg: same },
+  "math.reduce_sum": { op: "Sum", cfg: same },
+  "math.reduce_max": { op: "Max", cfg: same },
+  "math.reduce_min": { op: "Min", cfg: same },
+  "math.argmax": { op: "Argmax", cfg: (kw) => ({ axis: kw.axis ?? 0, keepdims: false }) },
+  reshape: { op: "Reshape", cfg: (kw) => ({ newshape: kw.shape ?? null }) },
+  transpose: { op: "Transpose", cfg: (kw) => ({ axes: kw.perm ?? null }) },
+  expand_dims: { op: "ExpandDims", cfg: same },
+  squeeze: { op: "Squeeze", cfg: same },
+  concat: { op: "Concatenate", cfg: same },
+  stack: { op: "Stack", cfg: same },
+  cast: { op: "Cast", cfg: same },
+  clip_by_value: { op: "Clip", cfg: (kw) => ({ x_min: kw.clip_value_min ?? null, x_max: kw.clip_value_max ?? null }) },
+};
+
+const KERAS_TENSOR: Json = { class_name: "__keras_tensor__", config: {} };
+
+export const tfOpLambda: Translate = (c) => {
+  const fn = c.cfg.str("function").replace(/^compat\.v1\./, "");
+  const spec = Object.hasOwn(TF_FUNCTIONS, fn) ? TF_FUNCTIONS[fn] : undefined;
+  const all = [...c.inputs, ...Object.values(c.kwInputs ?? {})];
+  if (!spec) return c.em.node(`keras::tf.${fn}`, c.name, all, {}, `tf.${fn}`);
+  const node = c.node;
+  const entries = Array.isArray(node) ? (typeof node[0] === "string" ? [node] : node) : [];
+  const kwargs: Record<string, Json> = {};
+  for (const e of entries) if (Array.isArray(e) && isObject(e[3])) Object.assign(kwargs, e[3]);
+  // Positional operands: the entries (tensors, or the literal of a _CONSTANT_VALUE), then the second operand.
+  const args: Json[] = entries.map((e) => (Array.isArray(e) && e[0] === "_CONSTANT_VALUE" ? (e[2] ?? null) : KERAS_TENSOR));
+  const inputs = [...c.inputs];
+  if (spec.second !== undefined && kwargs[spec.second] !== undefined) {
+    const t = c.kwInputs?.[spec.second];
+    if (t !== undefined) inputs.push(t);
+    args.push(t !== undefined ? KERAS_TENSOR : kwargs[spec.second]);
+  }
+  const config = { name: c.name, ...(spec.cfg ? spec.cfg(kwargs) : {}) } as Record<string, Json>;
+  const cfg = new Cfg(config, c.name);
+  return OPERATIONS[spec.op]({ ...c, cfg, args, inputs, cls: `tf.${fn}` });
+};
