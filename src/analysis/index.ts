@@ -153,6 +153,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   ) as Record<SizeDType, number | null>;
   const unknownLayers = [...unknownTypes.values()].reduce((a, b) => a + b, 0);
   const notes = [...g.notes, ...shapes.notes];
+  if (g.warnings) warnings.unshift(...g.warnings);
   const symbols = [...shapes.symbols];
   if (symbols.length > 0)
     notes.push(`dims ${symbols.join(", ")} are unbound: numbers that depend on them are unknown (bind them with --input)`);

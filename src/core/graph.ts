@@ -86,4 +86,6 @@ export interface Graph {
   tensors: Map<string, Tensor>;
   /** Things the reader wants the user to know (weights file not read, defaults assumed…). */
   notes: string[];
+  /** What the reader had to work around (a file its own framework would refuse), shown as warnings. */
+  warnings?: string[];
 }

@@ -1,4 +1,5 @@
 import { conv, convTranspose } from "./conv.js";
+import { detectionOutput, maxRoiPool, priorBox } from "./detection.js";
 import { binary, clip, free, softmax, unary, where } from "./elementwise.js";
 import { constant, constantOfShape, expand, range, shape, size, tile } from "./generate.js";
 import { gather, gatherElements, gatherND, slice, topK } from "./index-ops.js";
@@ -66,6 +67,10 @@ export const RULES: readonly OpRule[] = [
   range,
   expand,
   tile,
+  // detection.ts
+  priorBox,
+  detectionOutput,
+  maxRoiPool,
 ];
 
 const BY_TYPE = new Map<string, OpRule>();
