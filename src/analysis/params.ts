@@ -40,6 +40,7 @@ export function countParams(
   const asWeight = new Uint8Array(tensorCount);
   const buffer = new Uint8Array(tensorCount);
   const perLayer: LayerParams[] = [];
+  const partOfUnknown = new Uint8Array(tensorCount);
   for (const layer of layers) {
     let params: number | null = 0;
     let trainable: number | null = 0;
@@ -60,6 +61,8 @@ export function countParams(
       }
     }
     perLayer[layer.index] = { params, trainable };
+    // A layer whose count is unknown contributes none of its weights to the known part either.
+    if (params === null) for (const id of layer.ins) if (id >= 0 && asWeight[id]) partOfUnknown[id] = 1;
   }
 
   // Constants reaching a weight through folded layers (Identity, Cast, weight transforms)
@@ -79,7 +82,7 @@ export function countParams(
     if (!asWeight[id] || !t.initializer || !isWeight(t, t.dtype)) continue;
     const count = t.shape ? numel(t.shape) : null;
     // A weight of unknown size is named, never summed in part: the exact totals become null.
-    if (count === null) {
+    if (count === null || partOfUnknown[id]) {
       totals.unknown.push(t.name);
       continue;
     }
