@@ -123,6 +123,26 @@ describe("Caffe Faster R-CNN layers: a Python proposal layer, ROIPooling", () =>
     assert.equal(layer(r, "fc6").macs, null, "MACs scale with the unknown number of ROIs");
   });
 
+  it("a convolution after the ROI pooling (ZynqNet's conv10) is sized from its input's channels: 16·8 + 8", () => {
+    const z = run(
+      TINY_FRCNN.replace(
+        `layer { name: "fc6" type: "InnerProduct" bottom: "pool5"`,
+        `layer { name: "conv10" type: "Convolution" bottom: "pool5" top: "conv10" convolution_param { num_output: 8 kernel_size: 1 } }
+         layer { name: "fc6" type: "InnerProduct" bottom: "conv10"`,
+      ),
+    );
+    assert.deepEqual(shapeOf(z, "conv10"), ["rois", 8, 6, 6]);
+    assert.equal(layer(z, "conv10").params, 136);
+    // fc6 now reads 8·6·6 = 288 features: 288·32 + 32.
+    assert.equal(layer(z, "fc6").params, 9_248);
+  });
+
+  it("Netscope's top-less 'implicit' marker layer is left out with a note", () => {
+    const z = run(`${TINY_FRCNN}layer { name: "bbox_out" type: "implicit" bottom: "cls_score" }\n`);
+    assert.ok(!z.layers.some((l) => l.name === "bbox_out"));
+    assert.ok(z.notes.some((n) => n.includes("'implicit' marker layers left out: bbox_out")));
+  });
+
   it("totals: exact ones null, the known part a lower bound with what it leaves out", () => {
     const t = r.totals;
     assert.equal(t.params, null);

@@ -412,7 +412,10 @@ describe("Caffe layers: unknown types and errors", () => {
     );
     assert.equal(layer(r, "conv").macs, null);
     assert.equal(layer(r, "ip").macs, null);
-    assert.ok(r.notes.some((n) => n.startsWith("layer 'conv': input shape unknown")));
+    // Its input channels are unknown even once the input is bound: the weight's count stays unknown, and says so in the total.
+    assert.equal(layer(r, "conv").params, null);
+    assert.equal(r.totals.params, null);
+    assert.match(r.totals.known?.missing.params ?? "", /1 layer of type Foo not counted; 2 layers not counted \(sizes unknown: conv, ip\)/);
     // conv2 on the input: 2·4·4 outputs · 36 = 1,152 MACs; params 2·36 + 2 = 74.
     assert.equal(layer(r, "conv2").macs, 1_152);
     assert.equal(layer(r, "conv2").params, 74);

@@ -112,7 +112,8 @@ function convolution(kind: "conv" | "deconv" | "depthwise"): Translate {
     if (l.bottoms.length === 0 || l.bottoms.length !== l.tops.length) l.f.fail("top", "must match the bottoms one to one");
     if (p.int("axis", 1, true) !== 1) p.fail("axis", "other than 1 (channels) is not supported");
     const m = p.int("num_output");
-    const xs = shapeOf(l, l.bottoms[0]);
+    // No note when the shape is unknown here: the analysis sizes C/group from the bound input (Conv's weightShape).
+    const xs = l.e.shape(l.bottoms[0]);
     const n = xs ? xs.length - 2 : Math.max(p.ints("kernel_size").length, 2);
     const kernel = perAxis(p, "kernel_size", "kernel_h", "kernel_w", n);
     const stride = perAxis(p, "stride", "stride_h", "stride_w", n, 1);

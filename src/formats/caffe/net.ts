@@ -124,6 +124,7 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
   const dropped: string[] = [];
   const skipped: string[] = [];
   const renamed = new Map<string, string>();
+  const implicit: string[] = [];
   const unknownTypes = new Map<string, string[]>();
   layers.forEach((lf, index) => {
     const source = typeName(lf);
@@ -139,6 +140,12 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
     }
     const bottoms = strings(f, "bottom");
     const tops = strings(f, "top");
+    if (type === "implicit" && tops.length === 0) {
+      // Netscope's presets mark a net's end with a top-less `implicit` layer, a display hint
+      // Caffe does not know; it computes nothing.
+      implicit.push(layerName);
+      return;
+    }
     if (trainingOnly(type)) {
       dropped.push(`${layerName} (${type})`);
       return;
@@ -188,6 +195,7 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
   // Caffe's net outputs: blobs that no later layer reads.
   g.outputs = produced.filter((t) => !consumed.has(t) && !g.inputs.includes(t) && !labels.has(t));
   if (skipped.length > 0) e.note(`layers not in the TEST phase, left out: ${skipped.join(", ")}`);
+  if (implicit.length > 0) e.note(`Netscope's top-less 'implicit' marker layers left out: ${implicit.join(", ")}`);
   if (renamed.size > 0) e.note(`legacy type names read as today's: ${[...renamed].map(([a, b]) => `'${a}' as ${b}`).join(", ")}`);
   for (const [t, names] of unknownTypes) {
     e.note(
