@@ -224,6 +224,10 @@ describe("Bug: a classifier after a pool on a symbolic input (GoogLeNet's loss3/
     assert.match(r.totals.known?.missing.params ?? "", /1 layer not counted \(sizes depend on unbound height, width: loss3\/classifier\)/);
     // The shapes read as formulas of the symbols, not out(out(…)).
     assert.deepEqual(shapeOf(r, "pool1"), [1, 8, "⌊(height+1)/4⌋", "⌊(width+1)/4⌋"]);
+    const table = renderTable(r);
+    assert.ok(!table.includes("out("), "the table never writes out(out(…))");
+    assert.match(table, /^note: dims height, width are unbound/m);
+    assert.match(table, /^params {6}\? \(≥ 2,352 — 1 layer not counted/m);
   });
 
   it("bound with --input: the classifier's weight is sized from its input (16·50·50 features), as --explain counts it", () => {
