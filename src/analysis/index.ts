@@ -158,13 +158,17 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   if (symbols.length > 0)
     notes.push(`dims ${symbols.join(", ")} are unbound: numbers that depend on them are unknown (bind them with --input)`);
   if (batch > 1) notes.push(`compute and activation figures are per image; the graph runs a batch of ${batch}`);
-  const known = knownTotals(
-    layers,
-    CONVENTIONS.map((c) => c.name),
-    conv.name,
-    paramTotals,
-    symbols,
-  );
+  // Only a graph with a null total pays for the known-part walk.
+  const anyNull = activations === null || !paramsKnown || Object.values(byConv).some((v) => v === null);
+  const known =
+    anyNull &&
+    knownTotals(
+      layers,
+      CONVENTIONS.map((c) => c.name),
+      conv.name,
+      paramTotals,
+      symbols,
+    );
   return {
     model: {
       name: g.name,
