@@ -173,10 +173,13 @@ export class Charts {
     const height = 40 + rows.length * rowH;
     const svg = s("svg", { xmlns: "http://www.w3.org/2000/svg", width: W, height, viewBox: `0 0 ${W} ${height}`, "font-family": FONT });
     svg.append(s("rect", { width: W, height, fill: "#ffffff" }));
+    // A null total: the shares are of the counted layers only, and the label says so.
+    const part = (n: number | null) => (n === null ? " (of counted)" : "");
+    const t = r.totals;
     const cols = [
-      { key: "value" as const, label: `${r.convention} share`, color: "#e4572e" },
-      { key: "params" as const, label: "params share", color: "#3b7dd8" },
-      { key: "act" as const, label: "activation share", color: "#3aa17e" },
+      { key: "value" as const, label: `${r.convention} share${part(t.value)}`, color: "#e4572e" },
+      { key: "params" as const, label: `params share${part(t.params)}`, color: "#3b7dd8" },
+      { key: "act" as const, label: `activation share${part(t.activation_bytes)}`, color: "#3aa17e" },
     ];
     cols.forEach((c, k) => {
       svg.append(s("text", { x: nameW + k * colW, y: 16, "font-size": 11, "font-weight": 600, fill: "#222" }, c.label));

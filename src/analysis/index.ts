@@ -171,17 +171,22 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   ) as Record<SizeDType, number | null>;
   const unknownLayers = [...unknownTypes.values()].reduce((a, b) => a + b, 0);
   const notes = [...g.notes, ...shapes.notes, ...flow.notes, ...flow.partial];
+  if (g.warnings) warnings.unshift(...g.warnings);
   const symbols = [...shapes.symbols];
   if (symbols.length > 0)
     notes.push(`dims ${symbols.join(", ")} are unbound: numbers that depend on them are unknown (bind them with --input)`);
   if (batch > 1) notes.push(`compute and activation figures are per image; the graph runs a batch of ${batch}`);
-  const known = knownTotals(
-    layers,
-    CONVENTIONS.map((c) => c.name),
-    conv.name,
-    paramTotals,
-    symbols,
-  );
+  // Only a graph with a null total pays for the known-part walk.
+  const anyNull = activations === null || !paramsKnown || Object.values(byConv).some((v) => v === null);
+  const known =
+    anyNull &&
+    knownTotals(
+      layers,
+      CONVENTIONS.map((c) => c.name),
+      conv.name,
+      paramTotals,
+      symbols,
+    );
   const report: Report = {
     model: {
       name: g.name,

@@ -59,6 +59,7 @@ export function countParams(
   // Tensors that are quantization scales or zero points computed at run time.
   const scaleOf = new Uint8Array(tensorCount);
   const perLayer: LayerParams[] = [];
+  const partOfUnknown = new Uint8Array(tensorCount);
   for (const layer of layers) {
     let params: number | null = 0;
     let trainable: number | null = 0;
@@ -95,6 +96,8 @@ export function countParams(
       }
     }
     perLayer[layer.index] = weights ? { params, trainable, weights } : { params, trainable };
+    // A layer whose count is unknown contributes none of its weights to the known part either.
+    if (params === null) for (const id of layer.ins) if (id >= 0 && asWeight[id]) partOfUnknown[id] = 1;
   }
 
   // Constants reaching a weight through folded layers (Identity, Cast, DequantizeLinear,
@@ -127,7 +130,7 @@ export function countParams(
     if (!asWeight[id] || !t.initializer || (asWeight[id] === 1 && !isWeight(t, t.dtype))) continue;
     const count = t.shape ? numel(t.shape) : null;
     // A weight of unknown size is named, never summed in part: the exact totals become null.
-    if (count === null) {
+    if (count === null || partOfUnknown[id]) {
       totals.unknown.push(t.name);
       continue;
     }

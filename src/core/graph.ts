@@ -110,4 +110,6 @@ export interface Graph {
    * their shape in either order. Unset: every input of a channels-last Keras model, else none.
    */
   channelsLastInputs?: string[];
+  /** What the reader had to work around (a file its own framework would refuse), shown as warnings. */
+  warnings?: string[];
 }

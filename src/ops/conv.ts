@@ -78,6 +78,14 @@ export const conv: OpRule = {
     return convCost(outN, perOut, ctx.inputs[2] !== undefined);
   },
   field: (ctx) => windowField(ctx, convWindow(ctx).win),
+  /** W is [M, C/group, k…]: C/group follows from the input's channels (a Caffe conv after an unknown layer). */
+  weightShape(ctx, i) {
+    const c = ctx.inputs[0]?.shape?.[1];
+    const w = ctx.inputs[1]?.shape;
+    const group = ctx.attrs.int("group", 1);
+    if (i !== 1 || !w || typeof c !== "number" || group <= 0 || c % group !== 0) return undefined;
+    return [w[0], c / group, ...w.slice(2)];
+  },
 };
 
 /** MACs = outputs · (C_in/group)·Πk; seed = (Πk·C_in/group + 1) · outputs (the seed counts the +1 with or without a bias). */

@@ -1,5 +1,6 @@
 import { ifMerge, loopIteration, loopMerge, scanMerge } from "./control.js";
 import { conv, convTranspose } from "./conv.js";
+import { detectionOutput, maxRoiPool, priorBox } from "./detection.js";
 import { binary, clip, free, softmax, unary, where } from "./elementwise.js";
 import { constant, constantOfShape, expand, range, shape, size, tile } from "./generate.js";
 import { gather, gatherElements, gatherND, slice, topK } from "./index-ops.js";
@@ -80,6 +81,10 @@ export const RULES: readonly OpRule[] = [
   loopMerge,
   scanMerge,
   loopIteration,
+  // detection.ts
+  priorBox,
+  detectionOutput,
+  maxRoiPool,
 ];
 
 const BY_TYPE = new Map<string, OpRule>();

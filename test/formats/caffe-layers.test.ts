@@ -391,7 +391,12 @@ describe("Caffe layers: unknown types and errors", () => {
     assert.equal(r.totals.partial, "partial: 1 layer of type caffe::Foo not counted");
     // conv: 2·6·6·27 = 1,944 MACs; params 2·27 + 2 = 56; the pooled branch is intact.
     assert.equal(layer(r, "conv").macs, 1_944);
-    assert.equal(r.totals.params, 56);
+    // A Caffe layer convscope does not know may own learned blobs the prototxt does not
+    // describe: its parameters are unknown, so the total is null and 56 is only the known part.
+    assert.equal(foo.params, null);
+    assert.equal(r.totals.params, null);
+    assert.equal(r.totals.known?.params, 56);
+    assert.equal(r.totals.known?.missing.params, "1 layer of type Foo not counted");
     assert.deepEqual(shapeOf(r, "pool"), [1, 2, 1, 1]);
   });
 
@@ -407,7 +412,10 @@ describe("Caffe layers: unknown types and errors", () => {
     );
     assert.equal(layer(r, "conv").macs, null);
     assert.equal(layer(r, "ip").macs, null);
-    assert.ok(r.notes.some((n) => n.startsWith("layer 'conv': input shape unknown")));
+    // Its input channels are unknown even once the input is bound: the weight's count stays unknown, and says so in the total.
+    assert.equal(layer(r, "conv").params, null);
+    assert.equal(r.totals.params, null);
+    assert.match(r.totals.known?.missing.params ?? "", /1 layer of type Foo not counted; 2 layers not counted \(sizes unknown: conv, ip\)/);
     // conv2 on the input: 2·4·4 outputs · 36 = 1,152 MACs; params 2·36 + 2 = 74.
     assert.equal(layer(r, "conv2").macs, 1_152);
     assert.equal(layer(r, "conv2").params, 74);

@@ -28,6 +28,17 @@ export interface DataTops {
  */
 export function dataTops(f: Fields, type: string, tops: number): DataTops {
   if (type === "Input") return { shapes: perTop(f, f.sub("input_param").subs("shape"), tops, "input_param.shape") };
+  // Netscope's presets give database layers an `input_param` shape (Caffe ignores it there);
+  // it is the only size such a file states, so it is taken, and the note says so.
+  const stated = f.sub("input_param").subs("shape");
+  if (stated.length > 0 && type !== "DummyData") {
+    const shapes = perTop(f, stated, 1, "input_param.shape");
+    for (let i = 1; i < tops; i++) shapes.push([shapes[0][0]]);
+    return {
+      shapes,
+      note: `data layer '${f.layer}' (${type}): shape ${shapes[0].join("×")} from its input_param (Caffe itself reads the size from the data)`,
+    };
+  }
   if (type === "DummyData") {
     const p = f.sub("dummy_data_param");
     const shapes = p.subs("shape");

@@ -112,7 +112,8 @@ function convolution(kind: "conv" | "deconv" | "depthwise"): Translate {
     if (l.bottoms.length === 0 || l.bottoms.length !== l.tops.length) l.f.fail("top", "must match the bottoms one to one");
     if (p.int("axis", 1, true) !== 1) p.fail("axis", "other than 1 (channels) is not supported");
     const m = p.int("num_output");
-    const xs = shapeOf(l, l.bottoms[0]);
+    // No note when the shape is unknown here: the analysis sizes C/group from the bound input (Conv's weightShape).
+    const xs = l.e.shape(l.bottoms[0]);
     const n = xs ? xs.length - 2 : Math.max(p.ints("kernel_size").length, 2);
     const kernel = perAxis(p, "kernel_size", "kernel_h", "kernel_w", n);
     const stride = perAxis(p, "stride", "stride_h", "stride_w", n, 1);
@@ -203,7 +204,8 @@ const innerProduct: Translate = (l) => {
   const p = l.f.sub("inner_product_param");
   const m = p.int("num_output");
   const x = l.bottoms[0];
-  const xs = shapeOf(l, x);
+  // No note when the shape is unknown here: the analysis sizes K from the bound input (Gemm's weightShape).
+  const xs = l.e.shape(x);
   const axisField = p.int("axis", 1, true);
   const rank = xs?.length;
   const a = rank === undefined ? axisField : axisOf(l, "inner_product_param.axis", axisField, rank);
@@ -617,6 +619,79 @@ const upsample: Translate = (l) => {
   l.e.node(l.name, "Resize", [x, "", scales], [l.tops[0]], { mode: "nearest" }, l.source);
 };
 
+// ---- detection (Caffe SSD fork, py-faster-rcnn) ----
+
+/**
+ * SSD's Normalize: x / ‖x‖₂ then a learned scale. `across_spatial` (default true) takes the
+ * norm over C·H·W per image, else over C per position; the scale blob is [1] with
+ * `channel_shared` (default true), else [C] (broadcast as [C, 1, 1]).
+ */
+const normalize: Translate = (l) => {
+  arity(l, 1, 1);
+  const p = l.f.sub("norm_param");
+  const x = l.bottoms[0];
+  const xs = shapeOf(l, x);
+  const c = xs?.[1];
+  const shared = p.bool("channel_shared", true);
+  const scale = l.e.weight(`${l.name}.scale`, shared ? [1] : typeof c === "number" && xs ? [c, ...ones(xs.length - 2)] : ["C", 1, 1]);
+  const mulStep: Step = { role: "scale", op: "Mul", extra: [scale] };
+  if (!p.bool("across_spatial", true)) {
+    chain(l, x, [{ role: "l2", op: "LpNormalization", attrs: { axis: 1, p: 2 }, main: true }, mulStep]);
+    return;
+  }
+  const dims = xs?.slice(1);
+  if (!dims?.every((d) => typeof d === "number")) {
+    shapeOf(l, x);
+    l.e.node(l.name, `caffe::${l.type}`, [x, scale], [l.tops[0]], {}, l.source);
+    return;
+  }
+  chain(l, x, [
+    { role: "flatten", op: "Flatten", attrs: { axis: 1 } },
+    { role: "l2", op: "LpNormalization", attrs: { axis: 1, p: 2 }, main: true },
+    { role: "unflatten", op: "Reshape", extra: [int64s(l, "shape", [0, ...(dims as number[])])] },
+    mulStep,
+  ]);
+};
+
+/** PriorBox: bottoms feature map and image; the sizes and ratios decide the prior count. */
+const priorBox: Translate = (l) => {
+  arity(l, 2, 1);
+  const p = l.f.sub("prior_box_param");
+  const minSizes = p.nums("min_size");
+  if (minSizes.length === 0) p.fail("min_size", "is required");
+  const attrs: Record<string, AttrValue> = {
+    min_size: minSizes,
+    max_size: p.nums("max_size"),
+    aspect_ratio: p.nums("aspect_ratio"),
+    flip: p.bool("flip", true) ? 1 : 0,
+    clip: p.bool("clip", false) ? 1 : 0,
+  };
+  // The image bottom only lends its size (the boxes are normalised by it): an input still.
+  l.e.node(l.name, "PriorBox", l.bottoms, [l.tops[0]], attrs, l.source);
+};
+
+const detectionOutput: Translate = (l) => {
+  arity(l, 3, 1, 4);
+  const p = l.f.sub("detection_output_param");
+  const attrs = {
+    num_classes: p.int("num_classes"),
+    keep_top_k: p.int("keep_top_k", -1, true),
+    confidence_threshold: p.num("confidence_threshold", 0),
+  };
+  l.e.note(
+    `layer '${l.name}' (DetectionOutput): its output holds at most ${attrs.keep_top_k > 0 ? `keep_top_k = ${attrs.keep_top_k} boxes per image` : "every prior of every class"} and is sized so; non-maximum suppression depends on the data and is not counted`,
+  );
+  l.e.node(l.name, "DetectionOutput", l.bottoms.slice(0, 3), [l.tops[0]], attrs, l.source);
+};
+
+/** py-faster-rcnn's ROIPooling: bottoms feature map and rois [R, 5] → ONNX MaxRoiPool. */
+const roiPooling: Translate = (l) => {
+  arity(l, 2, 1);
+  const p = l.f.sub("roi_pooling_param");
+  const attrs = { pooled_shape: [p.int("pooled_h"), p.int("pooled_w")], spatial_scale: p.num("spatial_scale", 1) };
+  l.e.node(l.name, "MaxRoiPool", l.bottoms, [l.tops[0]], attrs, l.source);
+};
+
 /** Every layer type convscope translates, by today's type name. */
 export const LAYERS: Record<string, Translate> = {
   Convolution: convolution("conv"),
@@ -652,4 +727,8 @@ export const LAYERS: Record<string, Translate> = {
   Permute: permute,
   Interp: interp,
   Upsample: upsample,
+  Normalize: normalize,
+  PriorBox: priorBox,
+  DetectionOutput: detectionOutput,
+  ROIPooling: roiPooling,
 };

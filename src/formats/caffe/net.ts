@@ -3,7 +3,7 @@ import { DATA_TYPES, dataTops } from "./data.js";
 import { Emitter } from "./emit.js";
 import { Fields } from "./fields.js";
 import { LAYERS, type LayerCtx } from "./layers.js";
-import type { PbMessage } from "./text-format.js";
+import { type PbMessage, positionOf } from "./text-format.js";
 
 /** V1 `layers { type: CONVOLUTION }` enum values (name, number) and today's type names. */
 const V1_TYPES: [string, number, string][] = [
@@ -91,12 +91,19 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
   const root: Fields = new Fields(net, "");
   const v2 = root.subs("layer");
   const v1 = root.subs("layers");
-  if (v2.length > 0 && v1.length > 0) root.fail("layers", "and 'layer' are both used; a net uses one or the other");
   if (v1.some((l) => l.has("layer"))) {
     root.fail("layers", "holds V0 'layer { … }' definitions; upgrade the file with Caffe's upgrade_net_proto_text first");
   }
-  const legacy = v1.length > 0;
-  const layers = legacy ? v1 : v2;
+  const legacyOf = new Set(v1.map((l) => l.msg));
+  // A file mixing both (hand-merged nets do) is read in the order it lists them; Caffe
+  // itself refuses it, so a warning says so.
+  const layers = v1.length === 0 ? v2 : v2.length === 0 ? v1 : [...v2, ...v1].sort((a, b) => before(a.msg, b.msg));
+  const warnings: string[] = [];
+  if (v1.length > 0 && v2.length > 0) {
+    warnings.push(
+      `the file mixes ${v2.length} 'layer' and ${v1.length} legacy 'layers' entries; Caffe refuses such a net, convscope reads both in file order`,
+    );
+  }
 
   const strings = (f: Fields, k: string) => f.all(k).map(String);
   const names = new Set<string>(strings(root, "input"));
@@ -116,9 +123,15 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
 
   const dropped: string[] = [];
   const skipped: string[] = [];
+  const renamed = new Map<string, string>();
+  const implicit: string[] = [];
+  const unknownTypes = new Map<string, string[]>();
   layers.forEach((lf, index) => {
     const source = typeName(lf);
-    const type = legacy ? (V1_TYPES.find(([n, i]) => n === source || String(i) === source)?.[2] ?? source) : source;
+    const legacy = legacyOf.has(lf.msg);
+    const v1Type = legacy ? V1_TYPES.find(([n, i]) => n === source || String(i) === source)?.[2] : undefined;
+    const type = v1Type ?? canonicalType(source);
+    if (!v1Type && type !== source) renamed.set(source, type);
     const layerName = lf.has("name") && lf.str("name") !== "" ? lf.str("name") : `${type || "layer"}_${index + 1}`;
     const f: Fields = new Fields(lf.msg, layerName);
     if (!included(f, state)) {
@@ -127,6 +140,12 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
     }
     const bottoms = strings(f, "bottom");
     const tops = strings(f, "top");
+    if (type === "implicit" && tops.length === 0) {
+      // Netscope's presets mark a net's end with a top-less `implicit` layer, a display hint
+      // Caffe does not know; it computes nothing.
+      implicit.push(layerName);
+      return;
+    }
     if (trainingOnly(type)) {
       dropped.push(`${layerName} (${type})`);
       return;
@@ -162,7 +181,7 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
     const ctx: LayerCtx = { e, name: layerName, type, source, f, bottoms: inputs, tops: outputs };
     const translate = LAYERS[type];
     if (translate) translate(ctx);
-    else e.node(layerName, `caffe::${type || "unnamed"}`, inputs, outputs, {}, source);
+    else unknownLayer(ctx, unknownTypes);
     tops.forEach((t, i) => {
       current.set(t, outputs[i]);
       produced.push(outputs[i]);
@@ -176,9 +195,57 @@ export function caffeGraph(net: PbMessage, fileName?: string): Graph {
   // Caffe's net outputs: blobs that no later layer reads.
   g.outputs = produced.filter((t) => !consumed.has(t) && !g.inputs.includes(t) && !labels.has(t));
   if (skipped.length > 0) e.note(`layers not in the TEST phase, left out: ${skipped.join(", ")}`);
+  if (implicit.length > 0) e.note(`Netscope's top-less 'implicit' marker layers left out: ${implicit.join(", ")}`);
+  if (renamed.size > 0) e.note(`legacy type names read as today's: ${[...renamed].map(([a, b]) => `'${a}' as ${b}`).join(", ")}`);
+  for (const [t, names] of unknownTypes) {
+    e.note(
+      `${names.length} layer${names.length > 1 ? "s" : ""} of type ${t} convscope does not know (${names.join(", ")}): nothing is counted for ${names.length > 1 ? "them" : "it"}, ${names.length > 1 ? "their" : "its"} learned blobs are unknown, and shapes after ${names.length > 1 ? "them" : "it"} stay unknown`,
+    );
+  }
+  if (warnings.length > 0) g.warnings = [...(g.warnings ?? []), ...warnings];
   if (dropped.length > 0) e.note(`training-only layers left out of the deployed net: ${dropped.join(", ")}`);
   e.note("weights live in the .caffemodel, which is not read: parameter counts follow from the layer definitions");
   return g;
+}
+
+/** Whether message a starts before b in the file. */
+function before(a: PbMessage, b: PbMessage): number {
+  const pa = positionOf(a);
+  const pb = positionOf(b);
+  if (!pa || !pb) return 0;
+  return pa.line - pb.line || pa.column - pb.column;
+}
+
+/**
+ * Today's spelling of a type written in another case or with underscores (`convolution`,
+ * `inner_product`, `RELU` in old nets): matched against every type convscope reads, else
+ * kept as written.
+ */
+function canonicalType(type: string): string {
+  if (LAYERS[type] || DATA_TYPES.has(type) || type === "Split" || type === "Python") return type;
+  const key = type.toLowerCase().replace(/_/g, "");
+  const known = [...Object.keys(LAYERS), ...DATA_TYPES, ...V1_TYPES.map(([, , t]) => t), "Split", "Python"];
+  return known.find((t) => t.toLowerCase() === key) ?? type;
+}
+
+/**
+ * A layer type convscope has no rule for (a Python layer, a fork's own layer): an unknown
+ * node, its `source` naming it (a Python layer by its module and class), with one learned
+ * blob of unknown size as input — Caffe layers may own blobs a prototxt does not describe,
+ * so the layer's parameters are unknown, not zero, and parameter totals say so.
+ */
+function unknownLayer(l: LayerCtx, unknownTypes: Map<string, string[]>): void {
+  let source = l.source || "unnamed";
+  if (l.type === "Python") {
+    const p = l.f.sub("python_param");
+    const mod = p.has("module") ? p.str("module") : "?";
+    const cls = p.has("layer") ? p.str("layer") : "?";
+    source = `Python (${mod}.${cls})`;
+  }
+  const key = l.type === "Python" ? source : l.type || "unnamed";
+  unknownTypes.set(key, [...(unknownTypes.get(key) ?? []), l.name]);
+  const blobs = l.e.weight(`${l.name}.blobs`, undefined);
+  l.e.node(l.name, `caffe::${l.type || "unnamed"}`, [...l.bottoms, blobs], l.tops, {}, source);
 }
 
 /** The layer's type as the file spells it (a string, or a V1 enum name or number). */
