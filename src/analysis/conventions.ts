@@ -340,7 +340,7 @@ function viaFunctional(l: LayerState, p: Provenance): { yes: boolean; approx: bo
   if (p.aten && !F_ATEN.test(p.aten)) return { yes: false, approx: false };
   // ReduceMean is an adaptive average pool only inside one.
   if (op === "ReduceMean" || op === "ReduceMax") return { yes: p.leaf !== undefined && PT_POOL.has(p.leaf), approx: !p.known };
-  if (p.leaf && p.leaf.startsWith(TORCH_NN)) return { yes: CALLS_PATCHED_F.has(p.leaf), approx: false };
+  if (p.leaf?.startsWith(TORCH_NN)) return { yes: CALLS_PATCHED_F.has(p.leaf), approx: false };
   // In the model's own code: F.relu, torch.relu or x.relu() — assumed F.*.
   return { yes: true, approx: true };
 }
