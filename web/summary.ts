@@ -223,7 +223,7 @@ export function renderSummary(el: HTMLElement, r: Report, onConvention: (name: s
             },
             h("th", {}, c.name),
             h("td", { class: "num", attrs: { "data-value": c.value ?? "", title: exact(c.value) } }, exact(c.value)),
-            h("td", {}, c.includes),
+            h("td", {}, c.includes, ...(c.approximated ? [h("div", { class: "muted" }, `approximated — ${c.approximated}`)] : [])),
             h("td", { class: "muted" }, c.used),
           ),
         ),

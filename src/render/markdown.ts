@@ -46,7 +46,10 @@ export function renderMarkdown(r: Report): string {
   out.push("");
   out.push("| convention | value | includes |");
   out.push("|---|---:|---|");
-  for (const c of r.conventions) out.push(`| ${c.name} | ${exact(c.value)} | ${esc(c.includes)} |`);
+  for (const c of r.conventions) {
+    const approx = c.approximated ? ` (approximated — ${c.approximated})` : "";
+    out.push(`| ${c.name} | ${exact(c.value)} | ${esc(c.includes + approx)} |`);
+  }
   if (r.notes.length + r.warnings.length > 0) {
     out.push("");
     for (const n of r.notes) out.push(`> note: ${esc(n)}`);
