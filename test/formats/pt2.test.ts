@@ -132,3 +132,19 @@ test("TorchScript, torch.save and legacy pickles get a one-line error saying how
     );
   }
 });
+
+test("resnet34.pt2: receptive field and peak memory as the same model's dynamo ONNX gives them", () => {
+  // Different graphs (BN apart vs folded into the convs), one network: the features before
+  // the global pool see 899×899 pixels with stride 32 (ResNet-34's published receptive field).
+  const onnx = new URL("../fixtures/v2/onnx-dynamo/resnet34.onnx", import.meta.url);
+  const a = analyze(read("resnet34.pt2"));
+  const b = analyze(readModel(bufferSource("resnet34.onnx", new Uint8Array(readFileSync(onnx)))));
+  const rf = (r: ReturnType<typeof analyze>) => {
+    const pool = r.layers.find((l) => l.op === "GlobalAveragePool" || l.op === "ReduceMean");
+    assert.ok(pool);
+    return r.tensors[pool.inputs[0]].rf;
+  };
+  assert.deepEqual(rf(a), { size: [899, 899], stride: [32, 32], padding: [449, 449], aligned: true });
+  assert.deepEqual(rf(a), rf(b));
+  assert.equal(a.totals.peak_activation_bytes, b.totals.peak_activation_bytes);
+});
