@@ -163,7 +163,9 @@ export function markPaddedPools(order: readonly LayerState[]): void {
 
 function isZeroPad(pad: LayerState): boolean {
   if (pad.ctx.attrs.str("mode", "constant") !== "constant") return false;
-  const value = pad.ctx.inputs[2]?.value?.[0] ?? (pad.ctx.attrs.has("value") ? pad.ctx.attrs.float("value") : 0);
+  const fill = pad.ctx.inputs[2];
+  if (fill && fill.value === undefined) return false; // a fill value not known here
+  const value = fill?.value?.[0] ?? (pad.ctx.attrs.has("value") ? pad.ctx.attrs.float("value") : 0);
   const pads = pad.ctx.inputs[1]?.value ?? (pad.ctx.attrs.has("pads") ? pad.ctx.attrs.ints("pads") : undefined);
   return value === 0 && pads !== undefined && pads.every((p) => p >= 0);
 }
