@@ -250,7 +250,7 @@ export function renderSummary(el: HTMLElement, r: Report, onConvention: (name: s
               },
               c.value === null ? (lowerBound(r, c.name, exact) ?? exact(c.value)) : exact(c.value),
             ),
-            h("td", {}, c.includes),
+            h("td", {}, c.includes, ...(c.approximated ? [h("div", { class: "muted" }, `approximated — ${c.approximated}`)] : [])),
             h("td", { class: "muted" }, c.used),
           ),
         ),

@@ -135,6 +135,47 @@ function flopCount(c: Cost): number {
   return add(mul(2, c.macs), c.bias, c.add, c.mul, c.div, c.exp, c.cmp);
 }
 
+// ── A zero Pad written before an average pool ─────────────────────────────────────────
+
+/**
+ * Exporters write `avg_pool2d(padding=p)` (count_include_pad) as a zero `Pad` and an unpadded
+ * `AveragePool`. The tools saw one pooling over the unpadded input: a rule that counts the
+ * pool's input (ptflops) takes the Pad's input, not the padded tensor.
+ */
+const BEFORE_PAD = new WeakMap<LayerState, Shape>();
+
+/** Records, for every average pool fed only by a zero constant Pad, the shape before the Pad. */
+export function markPaddedPools(order: readonly LayerState[]): void {
+  const producer = new Map<number, LayerState>();
+  const consumers = new Map<number, number>();
+  for (const l of order) {
+    for (const o of l.outs) if (o >= 0) producer.set(o, l);
+    for (const i of l.ins) if (i >= 0) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  }
+  for (const l of order) {
+    if (l.node.op !== "AveragePool" || l.ins[0] < 0 || consumers.get(l.ins[0]) !== 1) continue;
+    const pad = producer.get(l.ins[0]);
+    if (!pad || pad.node.op !== "Pad" || !isZeroPad(pad)) continue;
+    const before = pad.ctx.inputs[0]?.shape;
+    if (before) BEFORE_PAD.set(l, before);
+  }
+}
+
+function isZeroPad(pad: LayerState): boolean {
+  if (pad.ctx.attrs.str("mode", "constant") !== "constant") return false;
+  const fill = pad.ctx.inputs[2];
+  if (fill && fill.value === undefined) return false; // a fill value not known here
+  const value = fill?.value?.[0] ?? (pad.ctx.attrs.has("value") ? pad.ctx.attrs.float("value") : 0);
+  const pads = pad.ctx.inputs[1]?.value ?? (pad.ctx.attrs.has("pads") ? pad.ctx.attrs.ints("pads") : undefined);
+  return value === 0 && pads !== undefined && pads.every((p) => p >= 0);
+}
+
+/** A pooling layer's input element count, before the exporter's zero Pad when there was one. */
+function poolInput(l: LayerState): { n: number | null; padded: boolean } {
+  const before = BEFORE_PAD.get(l);
+  return before ? { n: numel(before), padded: true } : { n: numelIn(l), padded: false };
+}
+
 // ── Where a layer came from: module class, aten op, Python call ───────────────────────
 //
 // ptflops and thop count by nn.Module *class* (forward hooks registered on exact types) and,
@@ -283,7 +324,7 @@ function ptflopsFunctional(l: LayerState): Count | null {
     const value = mul(n, (ho / hi) ** b);
     return { value, how: () => `F.interpolate numel(x)·scale^len(x) = ${fmt(n)}·${ho / hi}^${b}` };
   }
-  const n = op === "Mul" ? numelOut(l) : numelIn(l); // silu: the Mul of x·sigmoid(x)
+  const n = op === "Mul" ? numelOut(l) : poolInput(l).n; // silu: the Mul of x·sigmoid(x)
   return n === null ? null : { value: n, how: () => `F numel(x) = ${fmt(n)}` };
 }
 
@@ -301,7 +342,7 @@ function viaFunctional(l: LayerState, p: Provenance): { yes: boolean; approx: bo
   if (p.aten && !F_ATEN.test(p.aten)) return { yes: false, approx: false };
   // ReduceMean is an adaptive average pool only inside one.
   if (op === "ReduceMean" || op === "ReduceMax") return { yes: p.leaf !== undefined && PT_POOL.has(p.leaf), approx: !p.known };
-  if (p.leaf && p.leaf.startsWith(TORCH_NN)) return { yes: CALLS_PATCHED_F.has(p.leaf), approx: false };
+  if (p.leaf?.startsWith(TORCH_NN)) return { yes: CALLS_PATCHED_F.has(p.leaf), approx: false };
   // In the model's own code: F.relu, torch.relu or x.relu() — assumed F.*.
   return { yes: true, approx: true };
 }
@@ -323,8 +364,8 @@ function ptflopsHook(c: Cost, l: LayerState, cls: string, p: Provenance): Count 
     return n === null ? null : { value: n, how: () => `${short(cls)} hook numel(y) = ${fmt(n)}` };
   }
   if (PT_POOL.has(cls) && POOL_OPS.has(op)) {
-    const n = numelIn(l);
-    return n === null ? null : { value: n, how: () => `${short(cls)} hook numel(x) = ${fmt(n)}` };
+    const { n, padded } = poolInput(l);
+    return n === null ? null : { value: n, how: () => `${short(cls)} hook numel(x${padded ? " before the Pad" : ""}) = ${fmt(n)}` };
   }
   if (PT_NORM.has(cls) && NORMS.has(op)) {
     // bn_flops_counter_hook doubles when `module.affine`: LayerNorm has no such attribute (elementwise_affine).
@@ -430,10 +471,9 @@ function ptflopsAssumed(c: Cost, l: LayerState): Count | null {
       : { value: mul(2, n), how: () => `hook numel(y) + F numel(x) = 2·${fmt(n)} (module and functional both count)` };
   }
   if (PTFLOPS_POOLS.has(op)) {
-    const n = numelIn(l);
-    return n === null
-      ? null
-      : { value: mul(2, n), how: () => `hook numel(x) + F numel(x) = 2·${fmt(n)} (module and functional both count)` };
+    const { n, padded } = poolInput(l);
+    const x = padded ? "numel(x before the Pad)" : "numel(x)";
+    return n === null ? null : { value: mul(2, n), how: () => `hook ${x} + F ${x} = 2·${fmt(n)} (module and functional both count)` };
   }
   if (NORMS.has(op)) {
     const n = numelIn(l);

@@ -3,7 +3,7 @@ import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import { type Dim, mul, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
-import { CONVENTIONS, fmt } from "./conventions.js";
+import { CONVENTIONS, fmt, markPaddedPools } from "./conventions.js";
 import { type AnalyzeOptions, analyze } from "./index.js";
 import { topoOrder } from "./order.js";
 import { inferShapes, type LayerState } from "./shapes.js";
@@ -207,7 +207,9 @@ export function explainLayer(g: Graph, name: string, opts: AnalyzeOptions = {}):
       : ` (${report.layers.length} layers; list them with --format csv)`;
     throw new ConvscopeError(`no layer named '${name}'${hint}`, { file: g.file });
   }
-  const layer = inferShapes(g, topoOrder(g), bound).order.find((l) => l.node.name === name) as LayerState;
+  const order = inferShapes(g, topoOrder(g), bound).order;
+  markPaddedPools(order);
+  const layer = order.find((l) => l.node.name === name) as LayerState;
   const batch = report.batch;
   const out: string[] = [];
   const shapeOf = (t: string) => {

@@ -4,7 +4,7 @@ import type { Graph } from "../core/graph.js";
 import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
 import { addKnown, mul, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
-import { CONVENTIONS, countIn, convention as findConvention } from "./conventions.js";
+import { CONVENTIONS, countIn, convention as findConvention, markPaddedPools } from "./conventions.js";
 import { fieldJson, fieldRegion, receptiveFields, type TensorField } from "./field.js";
 import { memoryFigures } from "./memory.js";
 import { modulePaths, moduleTree } from "./modules.js";
@@ -49,6 +49,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
 
   const order = topoOrder(g);
   const shapes = inferShapes(g, order, opts);
+  markPaddedPools(shapes.order);
   const { tensors } = shapes;
   const firstInput = g.inputs.length > 0 ? tensors.get(g.inputs[0])?.shape : undefined;
   const batch = typeof firstInput?.[0] === "number" && firstInput.length > 1 ? firstInput[0] : 1;

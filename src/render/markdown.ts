@@ -55,7 +55,8 @@ export function renderMarkdown(r: Report): string {
   out.push("|---|---:|---|");
   for (const c of r.conventions) {
     const lower = c.value === null ? lowerBound(r, c.name, exact) : undefined;
-    out.push(`| ${c.name} | ${exact(c.value)}${lower ? ` (${esc(lower)})` : ""} | ${esc(c.includes)} |`);
+    const approx = c.approximated ? ` (approximated — ${c.approximated})` : "";
+    out.push(`| ${c.name} | ${exact(c.value)}${lower ? ` (${esc(lower)})` : ""} | ${esc(c.includes + approx)} |`);
   }
   if (r.notes.length + r.warnings.length > 0) {
     out.push("");

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { explainLayer } from "../../src/analysis/explain.js";
 import { analyze } from "../../src/analysis/index.js";
 import type { Report } from "../../src/core/report.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
 import { buildGraph } from "../../src/formats/pt2/index.js";
 import type { ExportedProgram, Pt2Node } from "../../src/formats/pt2/schema.js";
+import { NetBuilder } from "../../src/zoo/builder.js";
 
 // Conventions with module types known. The rules cited are ptflops'
 // (sovrasov/flops-counter.pytorch) and thop's (Lyken17/pytorch-OpCounter) source:
@@ -67,9 +69,13 @@ test("resnet34 as dynamo ONNX (BN folded into the convs) counts the same as the 
   const a = load(pt2, "resnet34.pt2").totals.by_convention;
   const b = load(dynamo, "resnet34.onnx").totals.by_convention;
   for (const cv of ["macs", "ptflops", "thop", "ptflops-aten", "torch"]) assert.equal(b[cv], a[cv], cv);
-  const m = load(dynamo, "mobilenet_v3_small.onnx").totals.by_convention;
-  const mp = load(pt2, "mobilenet_v3_small.pt2").totals.by_convention;
-  for (const cv of ["macs", "ptflops", "thop", "ptflops-aten", "torch"]) assert.equal(m[cv], mp[cv], cv);
+  for (const model of ["mobilenet_v3_small", "vit_tiny_patch16_384"]) {
+    // The ViT's ONNX writes attention as MatMul/Softmax nodes whose class hierarchy ends in
+    // aten.scaled_dot_product_attention: not an F.softmax call, so ptflops does not count it.
+    const m = load(dynamo, `${model}.onnx`).totals.by_convention;
+    const mp = load(pt2, `${model}.pt2`).totals.by_convention;
+    for (const cv of ["macs", "ptflops", "thop", "ptflops-aten", "torch"]) assert.equal(m[cv], mp[cv], `${model} ${cv}`);
+  }
 });
 
 test("mobilenet_v3_small.pt2: Hardswish and Hardsigmoid count 0 in both tools; SE pools are modules", () => {
@@ -326,4 +332,62 @@ test("core ATen after run_decompositions(): convolution, BN, max_pool2d_with_ind
   // thop: conv 13,824; BN 4·512; ReLU, MaxPool 0; adaptive (4·4/1 + 1)·8 = 136; Linear 8·5 = 40.
   const th = Object.fromEntries(r.layers.map((l) => [l.name, l.by_convention.thop]));
   assert.deepEqual(th, { conv: 13_824, bn: 2048, relu: 0, pool: 0, gap: 136, flat: 0, "fc.wt": 0, "fc.y": 40 });
+});
+
+// ── Rule fixes and approximations (files without module types) ──
+
+test("a zero Pad before an AveragePool (how exporters write avg_pool2d(padding=1)) is pooled as the padded op", () => {
+  // avg_pool2d(x, 3, stride=1, padding=1) on 1×2×4×4, written once as one op and once as
+  // Pad(zeros) + AveragePool without padding, as the legacy ONNX exporter does.
+  const one = new NetBuilder("one");
+  const x1 = one.input("x", [1, 2, 4, 4]);
+  const a = analyze(one.build(one.avgPool(x1, { name: "pool", kernel: 3, stride: 1, pad: 1 })));
+  const two = new NetBuilder("two");
+  const x2 = two.input("x", [1, 2, 4, 4]);
+  const padded = two.node("Pad", "pad", [x2, two.constant("pads", [0, 0, 1, 1, 0, 0, 1, 1], [8], "int64"), two.constant("zero", [0], [])]);
+  assert.deepEqual(padded.shape, [1, 2, 6, 6]);
+  const b = analyze(two.build(two.avgPool(padded, { name: "pool", kernel: 3, stride: 1 })));
+  // ptflops: nn.AvgPool2d hook numel(x) + patched F.avg_pool2d numel(x) = 2·32 — the input the
+  // module saw (2·4·4), not the 2·6·6 = 72 padded elements.
+  assert.equal(a.totals.by_convention.ptflops, 64);
+  assert.equal(b.totals.by_convention.ptflops, 64);
+  for (const cv of ["macs", "flops", "thop", "netscope"]) assert.equal(b.totals.by_convention[cv], a.totals.by_convention[cv], cv);
+  // The receptive field of the output is the same: the Pad widens the window exactly as the pool's own padding.
+  assert.deepEqual(b.tensors.pool.rf, a.tensors.pool.rf);
+  assert.ok(a.tensors.pool.rf);
+  // A Pad with a non-zero value, or feeding something else too, is left alone.
+  const three = new NetBuilder("three");
+  const x3 = three.input("x", [1, 2, 4, 4]);
+  const p3 = three.node("Pad", "pad", [x3, three.constant("pads", [0, 0, 1, 1, 0, 0, 1, 1], [8], "int64"), three.constant("one", [1], [])]);
+  assert.equal(analyze(three.build(three.avgPool(p3, { name: "pool", kernel: 3, stride: 1 }))).totals.by_convention.ptflops, 144);
+});
+
+test("thop: a 1×1 stride-1 average pool is an identity adaptive pool, (1 + 1)·numel(y); the table says it is assumed", () => {
+  // AdaptiveAvgPool2d((7, 7)) on a 7×7 input: torch exports AveragePool(kernel 1, stride 1).
+  // thop's count_adap_avgpool: kernel = in/out = 1, (1 + 1)·numel(y) = 2·(8·7·7) = 784.
+  const b = new NetBuilder("identity");
+  const x = b.input("x", [1, 8, 7, 7]);
+  const r = analyze(b.build(b.avgPool(x, { name: "avgpool", kernel: 1, stride: 1 })));
+  assert.equal(r.totals.by_convention.thop, 784);
+  const row = r.conventions.find((c) => c.name === "thop");
+  assert.match(row?.approximated ?? "", /1 layer: 1×1 stride-1 average pool taken as an identity adaptive pool/);
+  // ptflops: either module counts 2·numel(x) (hook + patched F call) = 784 as well, flagged as assumed.
+  assert.equal(r.totals.by_convention.ptflops, 784);
+  assert.match(r.conventions.find((c) => c.name === "ptflops")?.approximated ?? "", /module types unknown/);
+});
+
+test("without module types the conventions table and --explain say what was assumed; with them nothing is", () => {
+  const b = new NetBuilder("plain");
+  const x = b.input("x", [1, 4, 8, 8]);
+  const r = analyze(b.build(b.relu(x, "relu")));
+  // Taken as nn.ReLU: 2·256. Had the model called F.relu it would be 256, torch.relu 0.
+  assert.equal(r.totals.by_convention.ptflops, 512);
+  assert.match(
+    r.conventions.find((c) => c.name === "ptflops")?.approximated ?? "",
+    /1 layer: module types unknown: taken as an nn module, counted twice/,
+  );
+  assert.equal(r.conventions.find((c) => c.name === "macs")?.approximated, undefined);
+  const text = explainLayer(b.build(), "relu");
+  assert.match(text, /ptflops\s+512\s+hook numel\(y\) \+ F numel\(x\) = 2·256/);
+  assert.match(text, /approximated: module types unknown/);
 });

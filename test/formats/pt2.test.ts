@@ -5,6 +5,8 @@ import { unzipSync, zipSync } from "fflate";
 import { analyze } from "../../src/analysis/index.js";
 import { ConvscopeError } from "../../src/core/errors.js";
 import { type ByteSource, bufferSource, readModel } from "../../src/formats/index.js";
+import { buildGraph } from "../../src/formats/pt2/index.js";
+import type { ExportedProgram } from "../../src/formats/pt2/schema.js";
 
 // torch.export archives written by torch 2.13 (torch.export.export + torch.export.save) with
 // their weight payloads removed; reference.json holds torch's own figures for each model
@@ -131,4 +133,68 @@ test("TorchScript, torch.save and legacy pickles get a one-line error saying how
       },
     );
   }
+});
+
+test("resnet34.pt2: receptive field and peak memory as the same model's dynamo ONNX gives them", () => {
+  // Different graphs (BN apart vs folded into the convs), one network: the features before
+  // the global pool see 899×899 pixels with stride 32 (ResNet-34's published receptive field).
+  const onnx = new URL("../fixtures/v2/onnx-dynamo/resnet34.onnx", import.meta.url);
+  const a = analyze(read("resnet34.pt2"));
+  const b = analyze(readModel(bufferSource("resnet34.onnx", new Uint8Array(readFileSync(onnx)))));
+  const rf = (r: ReturnType<typeof analyze>) => {
+    const pool = r.layers.find((l) => l.op === "GlobalAveragePool" || l.op === "ReduceMean");
+    assert.ok(pool);
+    return r.tensors[pool.inputs[0]].rf;
+  };
+  assert.deepEqual(rf(a), { size: [899, 899], stride: [32, 32], padding: [449, 449], aligned: true });
+  assert.deepEqual(rf(a), rf(b));
+  assert.equal(a.totals.peak_activation_bytes, b.totals.peak_activation_bytes);
+});
+
+test("x.view(x.size(0), -1) in a dynamic export: the size read by sym_size copies the input's dim", () => {
+  const sym = { as_expr: { expr_str: "Symbol('s0', positive=True, integer=True)", hint: { as_int: 2 } } };
+  const ep: ExportedProgram = {
+    graph_module: {
+      graph: {
+        nodes: [
+          {
+            target: "torch.ops.aten.sym_size.int",
+            name: "sym_size_int",
+            inputs: [
+              { name: "self", arg: { as_tensor: { name: "x" } } },
+              { name: "dim", arg: { as_int: 0 } },
+            ],
+            outputs: [{ as_sym_int: { as_name: "sym_size_int" } }],
+          },
+          {
+            target: "torch.ops.aten.view.default",
+            name: "view",
+            inputs: [
+              { name: "self", arg: { as_tensor: { name: "x" } } },
+              { name: "size", arg: { as_sym_ints: [{ as_name: "sym_size_int" }, { as_int: -1 }] } },
+            ],
+            outputs: [{ as_tensor: { name: "view" } }],
+          },
+        ],
+        tensor_values: {
+          x: { dtype: 7, sizes: [sym, { as_int: 8 }, { as_int: 2 }, { as_int: 2 }] },
+          view: { dtype: 7, sizes: [sym, { as_int: 32 }] },
+        },
+      },
+      signature: {
+        input_specs: [{ user_input: { arg: { as_tensor: { name: "x" } } } }],
+        output_specs: [{ user_output: { arg: { as_tensor: { name: "view" } } } }],
+      },
+    },
+    range_constraints: { s0: { min_val: 2, max_val: 64 } },
+  };
+  const g = buildGraph(ep, "view");
+  assert.deepEqual(g.tensors.get("x")?.shape, ["s0", 8, 2, 2]);
+  assert.deepEqual(
+    g.nodes.map((n) => n.op),
+    ["Reshape"],
+  );
+  const r = analyze(g, { inputs: { x: [3, 8, 2, 2] } });
+  assert.deepEqual(r.outputs[0].shape, [3, 32]);
+  assert.ok(g.notes.includes("symbolic sizes of the export: s0 ∈ [2, 64]"));
 });

@@ -251,7 +251,14 @@ function attention(c: Call): void {
 
 function reshape(c: Call, argName: string): void {
   const { a } = c;
-  const sizes = a.ints(argName);
+  const self = a.tensorKey("self");
+  const names = a.symNames(argName);
+  // A size taken from the input's own size at the same position (`x.view(x.size(0), -1)`) is
+  // Reshape's 0 (copy the input's dim); one other symbolic size is its -1.
+  const sizes = a.ints(argName).map((s, i) => {
+    const from = names[i] ? c.em.symSizes.get(names[i] as string) : undefined;
+    return s === null && from && from.tensor === self && from.dim === i ? 0 : s;
+  });
   const symbolic = sizes.filter((s) => s === null).length;
   if (symbolic > 1 || (symbolic === 1 && sizes.includes(-1))) {
     unknown(c, "a reshape to more than one symbolic size");

@@ -16,6 +16,8 @@ export class Emitter {
   private readonly alias = new Map<string, string>();
   private readonly taken = new Set<string>();
   private literals = 0;
+  /** Symbolic ints made by `aten.sym_size.int(tensor, dim)`: which tensor's which size they are. */
+  readonly symSizes = new Map<string, { tensor: string; dim: number }>();
 
   constructor(
     name: string,
@@ -149,6 +151,13 @@ export class Args {
       return (a.as_sym_ints as { as_int?: number }[]).map((s) => (typeof s.as_int === "number" ? clampInt(s.as_int) : null));
     }
     bad(`argument '${name}' is not an integer list`, this.layer);
+  }
+
+  /** The names of the symbolic elements of an int list (`as_sym_ints` entries `{as_name}`), by position. */
+  symNames(name: string): (string | undefined)[] {
+    const a = this.byName.get(name);
+    const list = a?.as_sym_ints as { as_name?: string }[] | undefined;
+    return Array.isArray(list) ? list.map((s) => s.as_name) : [];
   }
 
   knownInts(name: string, def?: number[]): number[] {

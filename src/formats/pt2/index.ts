@@ -127,6 +127,15 @@ export function buildGraph(ep: ExportedProgram, name: string, entry = "model.jso
       if (src && outs[0]) em.setAlias(outs[0], em.ref(src));
       continue;
     }
+    if (target === "aten.sym_size.int") {
+      // A size read at run time: remembered so a view by it can copy the dim; no layer.
+      const t = (n.inputs[0]?.arg?.as_tensor as { name?: string } | undefined)?.name;
+      const d = n.inputs[1]?.arg?.as_int;
+      const out = (n.outputs[0]?.as_sym_int as { as_name?: string } | undefined)?.as_name;
+      const rank = t ? values[t]?.sizes.length : undefined;
+      if (t && out && typeof d === "number" && rank !== undefined) em.symSizes.set(out, { tensor: t, dim: d < 0 ? d + rank : d });
+      continue;
+    }
     const stack = moduleStack(n.metadata?.nn_module_stack);
     const module: ModuleFrame[] = stack.map((f) => ({ path: f.path, type: f.type }));
     const leaf = stack[stack.length - 1];
