@@ -1,5 +1,6 @@
 import type { Graph } from "../core/graph.js";
-import { readModel } from "./index.js";
+import { READERS, readModel } from "./index.js";
+import { prefetchOnnx } from "./onnx/prefetch.js";
 import { MissingBytes, Ranges, sparseSource } from "./source.js";
 
 /** Fetches bytes [offset, offset + length) of the file (in the browser: `Blob.slice(…).arrayBuffer()`). */
@@ -43,6 +44,10 @@ export async function readModelLazily(name: string, size: number, fetch: Fetch):
     return bytes.length;
   };
   if (size > 0) await get(0, Math.min(size, HEAD));
+  const head = ranges.get(0, Math.min(size, 4096));
+  // ONNX interleaves the graph with payloads: its headers are fetched in one async walk
+  // first, so the reader then runs once rather than once per payload jumped.
+  if (head && READERS.find((r) => r.sniff(head, name))?.format === "onnx") await prefetchOnnx(size, ranges, get);
   let step = SMALL;
   let lastEnd = Math.min(size, HEAD);
   for (let passes = 1; ; passes++) {

@@ -91,7 +91,7 @@ describe("reading a model lazily (the page's File through Blob.slice)", () => {
       assert.equal(r.layers.length, 4);
       // The graph and a read-ahead of 256 KiB at most, of 64 MB.
       assert.ok(lazy.fetched < 512 * 1024, `fetched ${lazy.fetched} of ${f.size}`);
-      assert.ok(lazy.passes <= 4, `passes ${lazy.passes}`);
+      assert.equal(lazy.passes, 1); // the ONNX headers prefetched (onnx/prefetch.ts): the reader runs once
     } finally {
       f.close();
     }
