@@ -6,7 +6,9 @@ import { ConvscopeError } from "../src/core/errors.js";
 import type { Graph } from "../src/core/graph.js";
 import type { Report } from "../src/core/report.js";
 import { parseShape } from "../src/core/shape.js";
-import { bufferSource, readModel } from "../src/formats/index.js";
+import { readModel } from "../src/formats/index.js";
+import { readModelLazily } from "../src/formats/lazy.js";
+import { Ranges, sparseSource } from "../src/formats/source.js";
 import { RENDERERS } from "../src/render/index.js";
 import { ZOO } from "../src/zoo/index.js";
 import { Charts } from "./charts.js";
@@ -191,9 +193,10 @@ async function openFile(file: File | undefined): Promise<void> {
   if (!file) return;
   performance.mark("convscope:open");
   try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
+    // Never the whole file: the reader's ranges through Blob.slice (a 2 GB model's weights
+    // stay on disk, and a file past an ArrayBuffer's limit opens too).
     performance.mark("convscope:bytes");
-    const graph = readModel(bufferSource(file.name, bytes));
+    const { graph } = await readModelLazily(file.name, file.size, async (o, n) => new Uint8Array(await file.slice(o, o + n).arrayBuffer()));
     performance.mark("convscope:read");
     open(graph);
   } catch (e) {
@@ -317,9 +320,17 @@ if (embedded) {
   if (embedded.dataset.zoo) openZoo(decode(embedded.dataset.zoo));
   else {
     try {
+      // The ranges of the file its reader needs (src/cli/serve.ts), back at their offsets.
       const bin = atob((embedded.textContent ?? "").trim());
       const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-      open(readModel(bufferSource(name || "model", bytes)));
+      const ranges = new Ranges();
+      let at = 0;
+      for (const r of (embedded.dataset.ranges ?? "").split(",").filter(Boolean)) {
+        const [offset, length] = r.split("+").map(Number);
+        ranges.add(offset, bytes.subarray(at, at + length));
+        at += length;
+      }
+      open(readModel(sparseSource(name || "model", Number(embedded.dataset.size ?? bytes.length), ranges)));
     } catch (e) {
       showError(e);
     }

@@ -13,6 +13,8 @@ export function fileSource(path: string): ByteSource & { close(): void } {
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new ConvscopeError("is a directory, not a model file", { file: path });
+    // A FIFO, socket or device would block the open or the reads (a hang), or never end.
+    if (!st.isFile()) throw new ConvscopeError("is not a regular file (a pipe, socket or device), not a model file", { file: path });
     fd = openSync(path, "r");
   } catch (e) {
     if (e instanceof ConvscopeError) throw e;
@@ -26,6 +28,17 @@ export function fileSource(path: string): ByteSource & { close(): void } {
   let blockStart = -1;
   let block = new Uint8Array(0);
 
+  /** readSync, with an I/O failure (EIO, a file gone from a network mount) as the one-line error. */
+  const readAt = (buf: Uint8Array, offset: number): void => {
+    try {
+      readSync(fd, buf, 0, buf.length, offset);
+    } catch (e) {
+      throw new ConvscopeError(`cannot be read at byte ${offset}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+        file: path,
+      });
+    }
+  };
+
   const read = (offset: number, length: number): Uint8Array => {
     const end = Math.min(offset + length, size);
     if (offset < 0 || offset > size) return new Uint8Array(0);
@@ -34,14 +47,14 @@ export function fileSource(path: string): ByteSource & { close(): void } {
     }
     if (end - offset > BLOCK) {
       const out = new Uint8Array(end - offset);
-      readSync(fd, out, 0, out.length, offset);
+      readAt(out, offset);
       return out;
     }
     // Reading on from the last block: a full block. After a jump (a skipped weight payload),
     // a small one, so bytes read follow the graph rather than the weights behind it.
     const want = offset >= blockStart && offset <= blockStart + block.length ? BLOCK : SMALL;
     block = new Uint8Array(Math.max(Math.min(want, size - offset), end - offset));
-    readSync(fd, block, 0, block.length, offset);
+    readAt(block, offset);
     blockStart = offset;
     return block.subarray(0, end - offset);
   };

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConvscopeError } from "../core/errors.js";
 import { readModel } from "../formats/index.js";
+import { mergeRanges, recordingSource } from "../formats/source.js";
 import { ZOO } from "../zoo/index.js";
 import { fileSource } from "./node-source.js";
 
@@ -30,8 +31,9 @@ export function servedPage(model?: string, pagePath = PAGE): string {
 }
 
 /**
- * The page with the model handed over inside it: a non-script data block (base64), which
- * the page decodes at start. Nothing is fetched afterwards, so the page's CSP stays
+ * The page with the model handed over inside it: a non-script data block (base64) of the
+ * byte ranges the reader needs, with their offsets and the file's size, which the page
+ * decodes at start into a sparse source. Nothing is fetched afterwards, so the page's CSP stays
  * `default-src 'none'`, and the inline data is never executed (so needs no hash).
  */
 export function pageWithModel(page: string, model?: string): string {
@@ -44,14 +46,22 @@ export function pageWithModel(page: string, model?: string): string {
     if (!ZOO[name]) throw new ConvscopeError(`no zoo model '${name}' (known: ${Object.keys(ZOO).join(", ")})`);
     block = `<script id="convscope-model" type="application/octet-stream" data-zoo="${b64(name)}"></script>`;
   } else {
-    // Read it here first, so a file convscope cannot read fails on the command line.
-    const src = fileSource(model);
+    // Read it here first, so a file convscope cannot read fails on the command line, and
+    // note the ranges the reader asked for: the page gets those (the graph, the names, the
+    // few small tensors read for their values), never the weight payloads skipped, so a
+    // 2 GB model costs what its graph costs. The page runs the same reader over them.
+    const src = recordingSource(fileSource(model));
+    let ranges: [number, number][];
+    const parts: Buffer[] = [];
     try {
       readModel(src);
+      ranges = mergeRanges(src.asked);
+      for (const [a, b] of ranges) parts.push(Buffer.from(src.read(a, b - a)));
     } finally {
       src.close();
     }
-    block = `<script id="convscope-model" type="application/octet-stream" data-name="${b64(basename(model))}">${b64(readFileSync(model))}</script>`;
+    const attrs = `data-name="${b64(basename(model))}" data-size="${src.size}" data-ranges="${ranges.map(([a, b]) => `${a}+${b - a}`).join(",")}"`;
+    block = `<script id="convscope-model" type="application/octet-stream" ${attrs}>${Buffer.concat(parts).toString("base64")}</script>`;
   }
   return page.replace(MARKER, () => block);
 }

@@ -1,5 +1,5 @@
 import { randomFillSync } from "node:crypto";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 
 /**
  * A tiny ONNX writer for tests and benchmarks, written independently of the reader (its
@@ -100,15 +100,22 @@ export class Pb {
     return out;
   }
 
-  /** Streams the message to a file; filler is random bytes (so nothing compresses or stays sparse). */
-  writeFile(path: string): void {
+  /**
+   * Streams the message to a file; filler is random bytes (so nothing compresses or stays sparse).
+   * `sparse`: filler is left a hole instead (zeros, no disk space, written at once), for files
+   * past 2 GB made at test time.
+   */
+  writeFile(path: string, opts: { sparse?: boolean } = {}): void {
     const fd = openSync(path, "w");
     const chunk = randomFillSync(new Uint8Array(1 << 20));
     try {
+      let at = 0;
       for (const p of this.parts) {
-        if (p instanceof Uint8Array) writeSync(fd, p);
-        else for (let left = p.fill; left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(left, chunk.length));
+        if (p instanceof Uint8Array) at += writeSync(fd, p, 0, p.length, at);
+        else if (opts.sparse) at += p.fill;
+        else for (let left = p.fill; left > 0; left -= chunk.length) at += writeSync(fd, chunk, 0, Math.min(left, chunk.length), at);
       }
+      ftruncateSync(fd, at);
     } finally {
       closeSync(fd);
     }

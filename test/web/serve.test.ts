@@ -97,11 +97,20 @@ describe("convscope serve", () => {
       assert.equal(page.status, 200);
       assert.equal(page.headers["content-type"], "text/html; charset=utf-8");
       assert.match(String(page.headers["content-security-policy"]), /^default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-/);
-      // The model travels as a base64 data block (never executed, never fetched).
-      const block = /<script id="convscope-model" type="application\/octet-stream" data-name="([^"]+)">([^<]+)<\/script>/.exec(page.body);
+      // The model travels as a base64 data block (never executed, never fetched): the byte
+      // ranges its reader needs, with their offsets and the file's size.
+      const block =
+        /<script id="convscope-model" type="application\/octet-stream" data-name="([^"]+)" data-size="(\d+)" data-ranges="([^"]+)">([^<]+)<\/script>/.exec(
+          page.body,
+        );
       assert.ok(block);
       assert.equal(Buffer.from(block[1], "base64").toString(), "resnet18.onnx");
-      assert.equal(Buffer.from(block[2], "base64").length, 15536);
+      assert.equal(Number(block[2]), 15536);
+      const lengths = block[3].split(",").map((r) => Number(r.split("+")[1]));
+      assert.equal(
+        Buffer.from(block[4], "base64").length,
+        lengths.reduce((a, b) => a + b, 0),
+      );
       assert.equal((await get(`${url}other`)).status, 404);
       // DNS rebinding: a request naming another host gets nothing.
       assert.equal((await get(url, "evil.example")).status, 403);

@@ -115,6 +115,7 @@ function convolution(kind: "conv" | "deconv" | "depthwise"): Translate {
     // No note when the shape is unknown here: the analysis sizes C/group from the bound input (Conv's weightShape).
     const xs = l.e.shape(l.bottoms[0]);
     const n = xs ? xs.length - 2 : Math.max(p.ints("kernel_size").length, 2);
+    if (n < 1) l.f.fail("bottom", `has rank ${xs?.length}: a convolution needs N, C and at least one spatial axis`);
     const kernel = perAxis(p, "kernel_size", "kernel_h", "kernel_w", n);
     const stride = perAxis(p, "stride", "stride_h", "stride_w", n, 1);
     const pad = perAxis(p, "pad", "pad_h", "pad_w", n, 0);

@@ -24,13 +24,15 @@ export function readZipMember(src: ByteSource, member: string): Uint8Array | und
     if (name === member) {
       // Zip64 extra field: the 64-bit values of the fields that hold 0xFFFFFFFF, in this order.
       let e = p + 46 + nameLen;
-      const end = e + extraLen;
+      // A damaged directory may claim an extra field past its own end.
+      const end = Math.min(e + extraLen, dir.length);
       while (e + 4 <= end) {
         const id = view.getUint16(e, true);
         const len = view.getUint16(e + 2, true);
         if (id === 0x0001) {
           let q = e + 4;
           const next = () => {
+            if (q + 8 > Math.min(end, e + 4 + len)) throw new ConvscopeError(`the zip's Zip64 field for '${member}' is cut short`);
             const v = u64(view, q);
             q += 8;
             return v;

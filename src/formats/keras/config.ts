@@ -133,11 +133,12 @@ function collectKerasTensors(v: Json, out: TensorRef[]): void {
  * `input_layers` / `output_layers`: a list of `[layer, node, tensor]`, a single one
  * (Keras 3 with one input), or a dict of them (Keras 3 dict inputs).
  */
-export function tensorRefs(v: Json | undefined, what: string): TensorRef[] {
+export function tensorRefs(v: Json | undefined, what: string, depth = 0): TensorRef[] {
   if (v === undefined || v === null) throw new ConvscopeError(`the model config has no "${what}"`);
+  if (depth > 16) throw new ConvscopeError(`"${what}" nests deeper than any model's inputs or outputs`);
   if (Array.isArray(v) && typeof v[0] === "string") return [{ layer: v[0], node: intOr(v[1], 0), tensor: intOr(v[2], 0) }];
   const items = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
-  return items.flatMap((x) => tensorRefs(x, what));
+  return items.flatMap((x) => tensorRefs(x, what, depth + 1));
 }
 
 function intOr(v: Json | undefined, def: number): number {

@@ -123,6 +123,11 @@ export class NodeAttrs {
 }
 
 export function decodeBase64(s: string): string {
-  const bin = atob(s);
+  let bin: string;
+  try {
+    bin = atob(s);
+  } catch {
+    throw new ConvscopeError(`'${s.slice(0, 40)}' is not base64 (string attributes are base64 in model.json)`);
+  }
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }

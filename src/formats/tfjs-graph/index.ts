@@ -1,6 +1,7 @@
 import { ConvscopeError } from "../../core/errors.js";
 import type { Graph } from "../../core/graph.js";
 import type { Dim } from "../../core/shape.js";
+import { checkJson, type JsonShape } from "../json-check.js";
 import { nhwcToNchw } from "../layout.js";
 import { type ByteSource, readText } from "../source.js";
 import { ChannelsLastGraph, type Val } from "../tflite/channels-last.js";
@@ -29,6 +30,7 @@ export function readTfjsGraph(src: ByteSource): Graph {
   }
   const nodes = json.modelTopology?.node;
   if (!Array.isArray(nodes)) throw new ConvscopeError("modelTopology has no node list (not a TF.js graph model)");
+  checkJson(json, MODEL_JSON, "model.json", (path, v) => (/node\[\d+\]$/.test(path) ? String((v as TfNode).name) : undefined));
   const manifest = readManifest(json.weightsManifest, src.name);
   const name = src.name.replace(/^.*[\\/]/, "").replace(/\.json$/i, "") || "model";
   const e = new ChannelsLastGraph(name, "tfjs-graph");
@@ -56,6 +58,45 @@ export function readTfjsGraph(src: ByteSource): Graph {
   e.graph.outputs = r.outputs(declared, r.inputsFixed() ? sig : undefined);
   return e.graph;
 }
+
+/** What the reader walks in model.json, by type (a hostile file fails here, naming the field). */
+const SHAPE: JsonShape = { object: { dim: { array: { object: { size: "int" } } }, unknownRank: "boolean" } };
+const ATTR: JsonShape = {
+  object: {
+    i: "int",
+    f: "int",
+    b: "boolean",
+    s: "string",
+    type: "string",
+    shape: SHAPE,
+    list: {
+      object: { i: { array: "int" }, s: { array: "string" }, f: { array: "int" }, type: { array: "string" }, shape: { array: SHAPE } },
+    },
+    tensor: { object: { dtype: "string", tensorShape: SHAPE, intVal: { array: "int" }, int64Val: { array: "int" } } },
+  },
+};
+const MODEL_JSON: JsonShape = {
+  object: {
+    modelTopology: {
+      object: {
+        node: { array: { object: { name: "string", op: "string", input: { array: "string" }, attr: { record: ATTR } } } },
+        library: { object: { function: { array: "any" } } },
+      },
+    },
+    weightsManifest: {
+      array: {
+        object: {
+          paths: { array: "string" },
+          weights: {
+            array: { object: { name: "string", shape: { array: "int" }, dtype: "string", quantization: { object: { dtype: "string" } } } },
+          },
+        },
+      },
+    },
+    signature: { object: { outputs: { record: { object: { name: "string", tensorShape: SHAPE } } } } },
+    userDefinedMetadata: { object: { signature: { object: { outputs: { record: { object: { name: "string", tensorShape: SHAPE } } } } } } },
+  },
+};
 
 /** The SavedModel signature the converter keeps: output names and their declared (NHWC) shapes. */
 interface Signature {
