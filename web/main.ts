@@ -10,9 +10,11 @@ import { bufferSource, readModel } from "../src/formats/index.js";
 import { RENDERERS } from "../src/render/index.js";
 import { ZOO } from "../src/zoo/index.js";
 import { Charts } from "./charts.js";
+import { CompareView } from "./compare-view.js";
 import { download, fill, h } from "./dom.js";
 import { fileStem } from "./format.js";
 import { GraphView } from "./graph-view.js";
+import { ModulesView } from "./modules-view.js";
 import { RfView } from "./rf-view.js";
 import { renderSummary } from "./summary.js";
 import { LayerTable } from "./table.js";
@@ -39,6 +41,8 @@ const table = new LayerTable((i) => select(i));
 const graphView = new GraphView((i) => select(i));
 const rfView = new RfView();
 const charts = new Charts((i) => select(i));
+const modulesView = new ModulesView((i) => select(i));
+const compareView = new CompareView();
 
 const fileInput = h("input", {
   testid: "file-input",
@@ -102,17 +106,17 @@ const exportButtons = h(
   ),
 );
 
-const tabs = { graph: graphView, rf: rfView, charts } as const;
+const tabs = { graph: graphView, rf: rfView, charts, modules: modulesView, compare: compareView } as const;
 type Tab = keyof typeof tabs;
 let tab: Tab = "graph";
 const tabButtons = (Object.keys(tabs) as Tab[]).map((t) =>
   h(
     "button",
     { testid: `tab-${t}`, attrs: { role: "tab" }, on: { click: () => showTab(t) } },
-    { graph: "Graph", rf: "Receptive field", charts: "Charts" }[t],
+    { graph: "Graph", rf: "Receptive field", charts: "Charts", modules: "Modules", compare: "Compare" }[t],
   ),
 );
-const tabBody = h("div", { class: "tab-body" }, graphView.el, rfView.el, charts.el);
+const tabBody = h("div", { class: "tab-body" }, graphView.el, rfView.el, charts.el, modulesView.el, compareView.el);
 
 const empty = h(
   "div",
@@ -228,6 +232,8 @@ function rerun(): boolean {
   if (!loaded) return false;
   try {
     const opts: AnalyzeOptions = { convention: conventionSelect.value, dtype: dtypeSelect.value as SizeDType };
+    opts.modules = true;
+    compareView.setOptions(() => opts);
     precisionSelect.hidden = !trainingSelect.value;
     if (trainingSelect.value)
       opts.training = { optimizer: trainingSelect.value as Optimizer, precision: precisionSelect.value as Precision };
@@ -272,6 +278,8 @@ function show(r: Report): void {
   graphView.setReport(r);
   rfView.setReport(r);
   charts.setReport(r);
+  modulesView.setReport(r);
+  compareView.setReport(r);
   for (const [name, view] of Object.entries(tabs)) view.setVisible(name === tab);
   graphView.select(selected);
 }
