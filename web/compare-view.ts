@@ -220,7 +220,7 @@ export class CompareView {
           { x: nameW, y: y + 3, width: Math.max(0, bw), height: 13, fill: COLORS[i % COLORS.length], "data-model": i },
           s("title", {}, exact(v)),
         ),
-        s("text", { x: nameW + bw + 4, y: y + 13, "font-size": 10, fill: "#333" }, cell(m, i)),
+        s("text", { x: nameW + bw + 4, y: y + 13, "font-size": 10, fill: "#333" }, m.key === "rf" ? `${exact(v)} px` : cell(m, i)),
       );
     });
     const name = `compare-${m.key}`;

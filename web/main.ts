@@ -16,6 +16,7 @@ import { fileStem } from "./format.js";
 import { GraphView } from "./graph-view.js";
 import { ModulesView } from "./modules-view.js";
 import { RfView } from "./rf-view.js";
+import { SizeView } from "./size-view.js";
 import { renderSummary } from "./summary.js";
 import { LayerTable } from "./table.js";
 
@@ -43,6 +44,7 @@ const rfView = new RfView();
 const charts = new Charts((i) => select(i));
 const modulesView = new ModulesView((i) => select(i));
 const compareView = new CompareView();
+const sizeView = new SizeView();
 
 const fileInput = h("input", {
   testid: "file-input",
@@ -106,17 +108,17 @@ const exportButtons = h(
   ),
 );
 
-const tabs = { graph: graphView, rf: rfView, charts, modules: modulesView, compare: compareView } as const;
+const tabs = { graph: graphView, rf: rfView, charts, modules: modulesView, compare: compareView, size: sizeView } as const;
 type Tab = keyof typeof tabs;
 let tab: Tab = "graph";
 const tabButtons = (Object.keys(tabs) as Tab[]).map((t) =>
   h(
     "button",
     { testid: `tab-${t}`, attrs: { role: "tab" }, on: { click: () => showTab(t) } },
-    { graph: "Graph", rf: "Receptive field", charts: "Charts", modules: "Modules", compare: "Compare" }[t],
+    { graph: "Graph", rf: "Receptive field", charts: "Charts", modules: "Modules", compare: "Compare", size: "Input size" }[t],
   ),
 );
-const tabBody = h("div", { class: "tab-body" }, graphView.el, rfView.el, charts.el, modulesView.el, compareView.el);
+const tabBody = h("div", { class: "tab-body" }, graphView.el, rfView.el, charts.el, modulesView.el, compareView.el, sizeView.el);
 
 const empty = h(
   "div",
@@ -221,6 +223,7 @@ function open(graph: Graph): void {
   const first = graph.inputs[0];
   const shape = first ? graph.tensors.get(first)?.shape : undefined;
   loaded = { graph, shape: shape ? shape.join("x") : "" };
+  sizeView.setGraph(graph);
   shapeInput.value = loaded.shape;
   batchInput.value = "";
   selected = -1;
@@ -234,6 +237,7 @@ function rerun(): boolean {
     const opts: AnalyzeOptions = { convention: conventionSelect.value, dtype: dtypeSelect.value as SizeDType };
     opts.modules = true;
     compareView.setOptions(() => opts);
+    sizeView.setOptions(() => opts);
     precisionSelect.hidden = !trainingSelect.value;
     if (trainingSelect.value)
       opts.training = { optimizer: trainingSelect.value as Optimizer, precision: precisionSelect.value as Precision };

@@ -191,7 +191,10 @@ export class ModulesView {
       const m = isMod ? mods[row.index] : undefined;
       const l = isMod ? undefined : r.layers[row.index];
       const open = isMod && this.open.has(row.name);
-      const name = m ? m.name : (l?.name ?? "");
+      // A layer under a module shows the rest of its name (`conv1` of `layer1.0.conv1`).
+      const owner = row.depth > 1 ? mods.find((x) => x.own_layers.includes(row.index)) : undefined;
+      const full = l?.name ?? "";
+      const name = m ? m.name : owner && full.startsWith(`${owner.path}.`) ? full.slice(owner.path.length + 1) : full;
       const toggle = isMod
         ? h(
             "button",

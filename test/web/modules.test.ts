@@ -97,3 +97,31 @@ describe("page: module tree, treemap, compare", { skip: SKIP }, () => {
     assert.deepEqual(session.problems, []);
   });
 });
+
+describe("page: cost against input size", { skip: SKIP }, () => {
+  let session: Session;
+  before(async () => {
+    session = await openPage();
+  });
+  after(async () => {
+    await session?.close();
+  });
+
+  test("a sweep draws its table, chart and closed forms", async () => {
+    const { page } = session;
+    await andWait(page, () => page.selectOption($("zoo-select"), "resnet18"));
+    await page.click($("tab-size"));
+    await page.fill($("sweep-spec"), "S=160,224,225,320");
+    await page.click($("sweep-run"));
+    await page.waitForSelector($("sweep-table"), { timeout: 120_000 });
+    const macs = await page.$$eval(`${$("sweep-table")} tbody tr td[data-value]`, (tds) =>
+      tds.map((t) => Number(t.getAttribute("data-value"))),
+    );
+    const expected = [160, 224, 225, 320].map((x) => analyze(ZOO.resnet18.build(), { inputs: { input: [1, 3, x, x] } }).totals.macs);
+    assert.deepEqual(macs, expected);
+    assert.equal(await page.locator(`${$("sweep-chart")} circle`).count(), 12, "3 panels × 4 sizes");
+    assert.match((await page.textContent($("sweep-closed"))) ?? "", /MACs = 9,408·⌈H\/2⌉·⌈W\/2⌉ \+ 147,456·⌈H\/4⌉·⌈W\/4⌉/);
+    await screenshot(page, "sweep");
+    assert.deepEqual(session.problems, []);
+  });
+});
