@@ -101,7 +101,10 @@ const exportButtons = h(
       {
         testid: `export-${fmt}`,
         attrs: { disabled: true },
-        on: { click: () => report && download(`${fileStem(report.model.name)}.${fmt}`, new Blob([RENDERERS[fmt](report)], { type })) },
+        on: {
+          click: () =>
+            report && download(`${fileStem(report.model.name)}.${fmt}`, new Blob([RENDERERS[fmt](plainReport(report))], { type })),
+        },
       },
       label,
     ),
@@ -332,6 +335,12 @@ if (embedded) {
       showError(e);
     }
   }
+}
+
+/** The report as the CLI prints it without --depth: the page's module tree is not part of the exports. */
+function plainReport(r: Report): Report {
+  const { modules: _modules, ...plain } = r;
+  return plain;
 }
 
 /** base64 UTF-8 → string (names of files handed over by the server). */
