@@ -203,12 +203,12 @@ export class Charts {
   }
 }
 
-function svgText(svg: SVGSVGElement): string {
+export function svgText(svg: SVGSVGElement): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(svg)}`;
 }
 
 /** Rasterises an SVG at 2× (through a blob: image, which the CSP allows). */
-async function png(svg: SVGSVGElement): Promise<Blob> {
+export async function png(svg: SVGSVGElement): Promise<Blob> {
   const url = URL.createObjectURL(new Blob([svgText(svg)], { type: "image/svg+xml" }));
   try {
     const img = new Image();

@@ -12,11 +12,14 @@ import { Ranges, sparseSource } from "../src/formats/source.js";
 import { RENDERERS } from "../src/render/index.js";
 import { ZOO } from "../src/zoo/index.js";
 import { Charts } from "./charts.js";
+import { CompareView } from "./compare-view.js";
 import { download, fill, h } from "./dom.js";
 import { fileStem } from "./format.js";
 import { GraphView } from "./graph-view.js";
+import { ModulesView } from "./modules-view.js";
 import { RfView } from "./rf-view.js";
 import { RooflineChart } from "./roofline.js";
+import { SizeView } from "./size-view.js";
 import { renderSummary } from "./summary.js";
 import { LayerTable } from "./table.js";
 
@@ -44,6 +47,9 @@ const rfView = new RfView();
 const charts = new Charts((i) => select(i));
 const roofChart = new RooflineChart((i) => select(i));
 charts.el.append(roofChart.el);
+const modulesView = new ModulesView((i) => select(i));
+const compareView = new CompareView();
+const sizeView = new SizeView();
 
 const fileInput = h("input", {
   testid: "file-input",
@@ -100,24 +106,27 @@ const exportButtons = h(
       {
         testid: `export-${fmt}`,
         attrs: { disabled: true },
-        on: { click: () => report && download(`${fileStem(report.model.name)}.${fmt}`, new Blob([RENDERERS[fmt](report)], { type })) },
+        on: {
+          click: () =>
+            report && download(`${fileStem(report.model.name)}.${fmt}`, new Blob([RENDERERS[fmt](plainReport(report))], { type })),
+        },
       },
       label,
     ),
   ),
 );
 
-const tabs = { graph: graphView, rf: rfView, charts } as const;
+const tabs = { graph: graphView, rf: rfView, charts, modules: modulesView, compare: compareView, size: sizeView } as const;
 type Tab = keyof typeof tabs;
 let tab: Tab = "graph";
 const tabButtons = (Object.keys(tabs) as Tab[]).map((t) =>
   h(
     "button",
     { testid: `tab-${t}`, attrs: { role: "tab" }, on: { click: () => showTab(t) } },
-    { graph: "Graph", rf: "Receptive field", charts: "Charts" }[t],
+    { graph: "Graph", rf: "Receptive field", charts: "Charts", modules: "Modules", compare: "Compare", size: "Input size" }[t],
   ),
 );
-const tabBody = h("div", { class: "tab-body" }, graphView.el, rfView.el, charts.el);
+const tabBody = h("div", { class: "tab-body" }, graphView.el, rfView.el, charts.el, modulesView.el, compareView.el, sizeView.el);
 
 const empty = h(
   "div",
@@ -223,6 +232,7 @@ function open(graph: Graph): void {
   const first = graph.inputs[0];
   const shape = first ? graph.tensors.get(first)?.shape : undefined;
   loaded = { graph, shape: shape ? shape.join("x") : "" };
+  sizeView.setGraph(graph);
   shapeInput.value = loaded.shape;
   batchInput.value = "";
   selected = -1;
@@ -234,6 +244,9 @@ function rerun(): boolean {
   if (!loaded) return false;
   try {
     const opts: AnalyzeOptions = { convention: conventionSelect.value, dtype: dtypeSelect.value as SizeDType };
+    opts.modules = true;
+    compareView.setOptions(() => opts);
+    sizeView.setOptions(() => opts);
     precisionSelect.hidden = !trainingSelect.value;
     if (trainingSelect.value)
       opts.training = { optimizer: trainingSelect.value as Optimizer, precision: precisionSelect.value as Precision };
@@ -279,6 +292,8 @@ function show(r: Report): void {
   rfView.setReport(r);
   charts.setReport(r);
   roofChart.setReport(r);
+  modulesView.setReport(r);
+  compareView.setReport(r);
   for (const [name, view] of Object.entries(tabs)) view.setVisible(name === tab);
   graphView.select(selected);
 }
@@ -335,6 +350,12 @@ if (embedded) {
       showError(e);
     }
   }
+}
+
+/** The report as the CLI prints it without --depth: the page's module tree is not part of the exports. */
+function plainReport(r: Report): Report {
+  const { modules: _modules, ...plain } = r;
+  return plain;
 }
 
 /** base64 UTF-8 → string (names of files handed over by the server). */

@@ -211,7 +211,8 @@ const radd = (a: Rat, b: Rat) => rat(a.n * b.d + b.n * a.d, a.d * b.d);
 const rsub = (a: Rat, b: Rat) => rat(a.n * b.d - b.n * a.d, a.d * b.d);
 const rmul = (a: Rat, b: Rat) => rat(a.n * b.n, a.d * b.d);
 const rdiv = (a: Rat, b: Rat) => rat(a.n * b.d, a.d * b.n);
-const ratOut = (r: Rat): number | string => (r.d === 1n && r.n <= BigInt(Number.MAX_SAFE_INTEGER) && r.n >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(r.n) : `${r.n}/${r.d}`);
+const ratOut = (r: Rat): number | string =>
+  r.d === 1n && r.n <= BigInt(Number.MAX_SAFE_INTEGER) && r.n >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(r.n) : `${r.n}/${r.d}`;
 
 /** Solves A·x = b exactly (least rank: free unknowns 0); returns null when no exact solution. */
 function solve(a: Rat[][], b: Rat[]): Rat[] | null {
@@ -425,11 +426,13 @@ function closedForms(
     if (bad) {
       // Name the first layer whose own form misses there (the swept sizes have their reports).
       const r = reports[sizes.findIndex(([h, w]) => h === bad[0] && w === bad[1])];
-      const miss = r && perLayer.find((f) => {
-        const e = evalTerms(f.terms, f.c, bad[0], bad[1]);
-        const v = r.layers[f.li]?.[metric];
-        return v === null || e.d !== 1n || e.n !== BigInt(v);
-      });
+      const miss =
+        r &&
+        perLayer.find((f) => {
+          const e = evalTerms(f.terms, f.c, bad[0], bad[1]);
+          const v = r.layers[f.li]?.[metric];
+          return v === null || e.d !== 1n || e.n !== BigInt(v);
+        });
       closed[metric] = {
         error: `the layers' forms miss the exact total at ${bad[0]}×${bad[1]}${miss ? ` (first at layer '${layers[miss.li].name}')` : ""}`,
       };

@@ -5,6 +5,7 @@ import { CONVENTIONS } from "../analysis/conventions.js";
 import { explainLayer } from "../analysis/explain.js";
 import { type AnalyzeOptions, analyze } from "../analysis/index.js";
 import { firstReaching, unitBox, unitsSeeing } from "../analysis/rf-query.js";
+import { parseSweep, sweep, sweepInput } from "../analysis/sweep.js";
 import { OPTIMIZERS, PRECISIONS } from "../analysis/training.js";
 import { SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
@@ -13,6 +14,7 @@ import type { Report } from "../core/report.js";
 import { parseShape, type Shape } from "../core/shape.js";
 import { readModel } from "../formats/index.js";
 import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
+import { SWEEP_RENDERERS, sizeFunctionLines } from "../render/sweep.js";
 import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
 import { compareCommand } from "./compare.js";
@@ -42,6 +44,8 @@ options:
   --rf-pixel y,x --rf-tensor T which units of tensor T see input pixel (y, x)
   --rf-min N                   the first tensor whose field reaches N pixels
   --rf-table                   the per-tensor receptive-field table (r, S, P per axis)
+  --sweep H=128:1024:64        cost against input size: exact figures per size (H=…, W=…, S=… both, or lists
+                               H=224,320) and closed forms in H and W checked against them
   --depth N                    roll layers up into modules to depth N (0: the flat table); JSON gains "modules"
   --list-zoo                   list the built-in models
   --help, --version
@@ -110,9 +114,22 @@ function run(argv: string[], out: (s: string) => void): number {
     out(withModel(positionals[0], (g) => explainLayer(g, layer, opts)));
     return 0;
   }
+  if (v.sweep !== undefined) {
+    const renderSweep = SWEEP_RENDERERS[format];
+    if (!renderSweep) throw new ConvscopeError(`--sweep: unknown format '${format}' (known: ${Object.keys(SWEEP_RENDERERS).join(", ")})`);
+    const specs = v.sweep;
+    out(renderSweep(withModel(positionals[0], (g) => sweep(g, parseSweep(specs, sweepInput(g)), opts))));
+    return 0;
+  }
   const depth = v.depth === undefined ? undefined : depthArg(v.depth);
   if (depth) opts.modules = true;
-  const report = withModel(positionals[0], (g) => analyze(g, opts));
+  let sizeLines: string[] = [];
+  const report = withModel(positionals[0], (g) => {
+    const r = analyze(g, opts);
+    // Symbolic H and W: every count is '?'; the closed forms in H and W say what they are.
+    if (format === "table" && !depth && r.symbols.length > 0 && v.explain === undefined) sizeLines = sizeFunctionLines(g, opts);
+    return r;
+  });
   if (v.device !== undefined) {
     out(deviceRoofline(report, v.device, v.dtype, format === "json"));
     return 0;
@@ -126,7 +143,7 @@ function run(argv: string[], out: (s: string) => void): number {
     // --depth N: the modules down to depth N (each row's own_layers still point at the layers).
     if (depth && report.modules) report.modules = report.modules.filter((m) => m.depth <= depth);
     for (const chunk of jsonChunks(report)) out(chunk);
-  } else out(render(report));
+  } else out(sizeLines.length > 0 ? `${render(report)}${sizeLines.join("\n")}\n` : render(report));
   return 0;
 }
 
@@ -151,6 +168,7 @@ function parse(argv: string[]) {
       "rf-min": { type: "string" },
       "rf-table": { type: "boolean" },
       depth: { type: "string" },
+      sweep: { type: "string", multiple: true },
       "list-zoo": { type: "boolean" },
       device: { type: "string" },
       help: { type: "boolean", short: "h" },

@@ -9,6 +9,7 @@ import type { Graph, Node, Tensor } from "../../src/core/graph.js";
 import type { ModuleReport, Report } from "../../src/core/report.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
 import { ZOO } from "../../src/zoo/index.js";
+import { cli } from "../support/cli.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
@@ -271,3 +272,50 @@ function* layersUnder(mods: ModuleReport[], path: string, r: Report): Generator<
   for (const m of mods) if (m.path === path || m.path.startsWith(`${path}.`) || m.path.startsWith(`${path}/`)) yield* m.own_layers;
   void r;
 }
+
+describe("--depth on the command line", () => {
+  const ONNX18 = join(FIXTURES, "onnx/resnet18.onnx");
+  it("--depth 1: one row per top module, with exact sums in CSV", () => {
+    const t = cli(ONNX18, "--depth", "1");
+    assert.equal(t.code, 0, t.err);
+    const names = t.out
+      .split("\n")
+      .slice(4)
+      .map((l) => l.split(/\s+/)[0])
+      .filter((x) => x && !x.startsWith("─"));
+    assert.deepEqual(names.slice(0, 11), [
+      "conv1",
+      "relu",
+      "maxpool",
+      "layer1",
+      "layer2",
+      "layer3",
+      "layer4",
+      "avgpool",
+      "/Flatten",
+      "fc",
+      "total",
+    ]);
+    const csv = cli(ONNX18, "--depth", "1", "--format", "csv").out.trim().split("\n");
+    const head = csv[0].split(",");
+    const layer1 = csv.find((l) => l.startsWith("module,1,layer1,"))?.split(",");
+    assert.ok(layer1);
+    assert.equal(Number(layer1[head.indexOf("macs")]), 462_422_016);
+    assert.equal(Number(layer1[head.indexOf("params")]), 4 * (36_864 + 64));
+  });
+  it("--json gains modules down to depth N; without --depth the JSON has none", () => {
+    const j = JSON.parse(cli(ONNX18, "--depth", "2", "--json").out);
+    assert.ok(j.modules.every((m: ModuleReport) => m.depth <= 2));
+    assert.deepEqual(
+      j.modules.filter((m: ModuleReport) => m.parent === "layer2").map((m: ModuleReport) => m.path),
+      ["layer2.0", "layer2.1"],
+    );
+    assert.equal(JSON.parse(cli(ONNX18, "--json").out).modules, undefined);
+  });
+  it("--depth 0 is the flat table; a bad depth is a one-line error", () => {
+    assert.equal(cli(ONNX18, "--depth", "0").out, cli(ONNX18).out);
+    const bad = cli(ONNX18, "--depth", "x");
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--depth takes a whole number/);
+  });
+});
