@@ -45,7 +45,7 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 writeSection(`## Runtime: roofline against measured
 
 \`npx tsx bench/runtime.ts\` — ${head}.
-"This machine" measured by the micro-benchmark: **${(device.peak.fp32 as number / 1e9).toFixed(1)} GFLOP/s** fp32 (best MatMul
+"This machine" measured by the micro-benchmark: **${((device.peak.fp32 as number) / 1e9).toFixed(1)} GFLOP/s** fp32 (best MatMul
 1024³) and **${(device.bandwidth / 1e9).toFixed(1)} GB/s** (best ReduceSum over 64 MiB), onnxruntime-node, default threads.
 Each fixture: random weights, 2 warm-up + ${RUNS} runs. ρ is Spearman's rank correlation between the
 measured time of each runtime kernel group (the layers one fused kernel executed, from the
