@@ -69,7 +69,7 @@ export interface MeasureResult {
   groups: { layers: string[]; kernels: { node: string; op: string; time: number }[]; time: number; estimate: number | null }[];
   /** Kernels the runtime added (layout reorders, reshapes): time, seconds. */
   overhead: { node: string; op: string; time: number }[];
-  /** Sum of kernel times in the median run (profiled), seconds. */
+  /** Sum over kernels of each kernel's median time across the runs (profiled), seconds: without the gaps between kernels and preempted outliers the whole-run latency keeps. */
   profiled_total: number;
   device?: { name: string; label: string; estimate_total: number | null };
 }
