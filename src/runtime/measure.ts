@@ -267,7 +267,7 @@ export function renderMeasure(m: MeasureResult): string {
   const oh = m.overhead.reduce((a, k) => a + k.time, 0);
   lines.push("");
   lines.push(
-    `profiled kernels: ${ms(m.profiled_total)} ms per run, of which ${ms(oh)} ms in ${m.overhead.length} kernels the runtime added (layout reorders, reshapes)`,
+    `kernels (each its median over the runs): ${ms(m.profiled_total)} ms, of which ${ms(oh)} ms in ${m.overhead.length} kernels the runtime added (layout reorders, reshapes)`,
   );
   return `${lines.join("\n")}\n`;
 }
