@@ -146,6 +146,8 @@ export interface EditInitializer {
   raw: Uint8Array;
   /** Replacement raw_data (little-endian elements), set by the caller. */
   fill?: Uint8Array;
+  /** Where an external payload lives (ExternalDataProto keys `location`, `offset`, `length`). */
+  external?: { location: string; offset: number; length?: number };
 }
 
 export interface EditValueInfo {
@@ -222,7 +224,18 @@ function parseInit(b: Uint8Array, f: Field): EditInitializer {
     else if (x.field === 2) t.dataType = varintsIn(b, x.start, x.end)[0];
     else if (x.field === 8) t.name = dec.decode(b.subarray(x.start, x.end));
     else if (x.field === 14) external = varintsIn(b, x.start, x.end)[0] === 1;
-    else if (x.field === 9 || x.field === 4 || x.field === 5 || x.field === 6 || x.field === 7 || x.field === 10 || x.field === 11)
+    else if (x.field === 13 && x.wire === 2) {
+      let key = "";
+      let value = "";
+      for (const kv of readFields(b, x.start, x.end)) {
+        if (kv.field === 1) key = dec.decode(b.subarray(kv.start, kv.end));
+        if (kv.field === 2) value = dec.decode(b.subarray(kv.start, kv.end));
+      }
+      t.external ??= { location: "", offset: 0 };
+      if (key === "location") t.external.location = value;
+      if (key === "offset") t.external.offset = Number(value);
+      if (key === "length") t.external.length = Number(value);
+    } else if (x.field === 9 || x.field === 4 || x.field === 5 || x.field === 6 || x.field === 7 || x.field === 10 || x.field === 11)
       data = true;
   }
   const count = t.dims.reduce((a, d) => a * d, 1);

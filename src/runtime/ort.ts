@@ -44,7 +44,9 @@ let cached: Ort | undefined;
 export async function loadOrt(name = "onnxruntime-node"): Promise<Ort> {
   if (cached && name === "onnxruntime-node") return cached;
   try {
-    const m = (await import(name)) as { default?: Ort } & Ort;
+    // The installed command is a CommonJS bundle run through vm.Script (bin/convscope.cjs),
+    // where import() has no loader: there, `require` (onnxruntime-node is CommonJS).
+    const m = (typeof require === "function" ? require(name) : await import(name)) as { default?: Ort } & Ort;
     const ort = (m.InferenceSession ? m : m.default) as Ort;
     if (name === "onnxruntime-node") cached = ort;
     return ort;

@@ -88,3 +88,37 @@ test("CLI: verify-rf prints ✓ and exits 0; bad flags exit 2 with one line", as
   );
   assert.match(err, /^convscope: --runs takes an integer ≥ 1, got '0'\n$/);
 });
+
+test("measure: weights in an external data file are read from it; a missing one is generated", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { graph, model, node, tensor, valueInfo } = await import("../formats/onnx-writer.js");
+  const { loadExternal } = await import("../../src/runtime/measure.js");
+  const dir = mkdtempSync(join(tmpdir(), "convscope-ext-"));
+  const w = new Float32Array(8 * 3 * 3 * 3).map((_, i) => (i % 7) - 3);
+  const bin = new Uint8Array(16 + w.byteLength);
+  bin.set(new Uint8Array(w.buffer), 16); // at offset 16, after other bytes
+  writeFileSync(join(dir, "weights.bin"), bin);
+  const g = graph({
+    nodes: [node({ op: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], name: "conv" })],
+    initializers: [
+      tensor({ name: "w", dims: [8, 3, 3, 3], external: { location: "weights.bin", offset: 16, length: w.byteLength } }),
+      tensor({ name: "b", dims: [8], external: { location: "missing.bin" } }),
+    ],
+    inputs: [valueInfo("x", [1, 3, 16, 16])],
+    outputs: [valueInfo("y", [1, 8, 14, 14])],
+  });
+  const file = join(dir, "ext.onnx");
+  writeFileSync(file, model(g).bytes());
+  const m = parseModel(new Uint8Array(readFileSync(file)));
+  assert.equal(loadExternal(m, dir), 1);
+  const wi = m.initializers.find((t) => t.name === "w") ?? assert.fail();
+  assert.deepEqual(new Float32Array(wi.fill?.slice().buffer ?? new ArrayBuffer(0)), w);
+  assert.equal(m.initializers.find((t) => t.name === "b")?.hasData, false);
+  const r = await measure(file, { runs: 2, warmup: 0 });
+  assert.equal(r.external_loaded, 1);
+  assert.deepEqual(r.generated, { initializers: 1, elements: 8 });
+  assert.equal(r.analytic.macs, 8 * 14 * 14 * 27);
+  assert.notEqual(r.layers[0].group, null);
+});

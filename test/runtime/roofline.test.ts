@@ -71,3 +71,30 @@ test("Spearman's rank correlation, by hand", () => {
   // ranks a = 1 2 3 4 5, b = 2 1 4 3 5: Σd² = 4 → 1 − 6·4 / (5·24) = 0.8
   assert.ok(Math.abs(spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) - 0.8) < 1e-12);
 });
+
+test("CLI --device: the roofline instead of the report; 'this' needs the runtime", async () => {
+  const { main } = await import("../../src/cli/main.js");
+  const file = new URL("../fixtures/onnx/resnet18.onnx", import.meta.url).pathname;
+  let out = "";
+  let err = "";
+  assert.equal(
+    main(
+      [file, "--device", "a100"],
+      (s) => (out += s),
+      (s) => (err += s),
+    ),
+    0,
+    err,
+  );
+  assert.match(out, /^roofline on NVIDIA A100 SXM4 80GB, fp32: peak 19\.50 TFLOP\/s, bandwidth 2\.04 TB\/s, ridge 9\.6 FLOP\/B\n/);
+  assert.match(out, /\n\/conv1\/Conv +Conv +236830720 +3851264 +61\.5 compute/);
+  assert.equal(
+    main(
+      [file, "--device", "this"],
+      () => {},
+      (s) => (err += s),
+    ),
+    2,
+  );
+  assert.match(err, /--device this is measured by running onnxruntime/);
+});
