@@ -10,8 +10,8 @@ import { bufferSource, readModel } from "../../src/formats/index.js";
  * trainable weights, and MACs by the Keras layer arithmetic computed in Python from each
  * layer's output shape. They exercise the Keras 3 additions on stock architectures:
  * Normalization + Rescaling and keras.ops Reshape/Multiply (EfficientNet), CustomScaleLayer
- * (InceptionResNetV2), hard-swish operation nodes (MobileNetV3Large), LayerScale (ConvNeXt),
- * separable convs (Xception), dense blocks (DenseNet).
+ * (InceptionResNetV2), hard-swish operation nodes (MobileNetV3Large), separable convs
+ * (Xception). (ConvNeXt's LayerScale is in the v2 fixtures, keras-v2.test.ts.)
  */
 
 const dir = new URL("../fixtures/keras-apps3/", import.meta.url);
