@@ -135,7 +135,7 @@ class Scope {
       const unknown = totals.some((b) => b.t[headline] === null);
       let best = totals[0];
       for (const b of totals) if (!unknown && (b.t[headline] as number) > (best.t[headline] as number)) best = b;
-      const list = totals.map((b) => `${b.name}: ${b.t[headline] === null ? "unknown" : b.t[headline]}`).join(", ");
+      const list = totals.map((b) => `${b.name}: ${b.t[headline]?.toLocaleString("en-US") ?? "unknown"}`).join(", ");
       notes.push(
         unknown
           ? `If '${node}': its condition is only known at run time and a branch's ${headline} is unknown (${list}); both branches are reported, the totals are unknown`
