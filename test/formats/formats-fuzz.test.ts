@@ -17,7 +17,7 @@ import { OPT, type WField, writeTflite } from "./tflite-writer.js";
  * Every outcome must be a report or a one-line ConvscopeError: never another exception,
  * never a hang. `FUZZ_CASES` sets the count, `FUZZ_SEED` the seed.
  */
-const CASES = Number(process.env.FUZZ_CASES ?? 6_000);
+const CASES = Number(process.env.FUZZ_CASES ?? 4_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_129);
 
 const fixture = (p: string) => new Uint8Array(readFileSync(new URL(`../fixtures/${p}`, import.meta.url)));

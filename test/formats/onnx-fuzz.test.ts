@@ -13,7 +13,7 @@ import { attr, DT, fields, graph, model, node, tensor, valueInfo } from "./onnx-
  * ConvscopeError: never another exception, never a hang. `FUZZ_CASES` sets the count
  * (`npm run fuzz` runs many more); `FUZZ_SEED` the seed.
  */
-const CASES = Number(process.env.FUZZ_CASES ?? 5_000);
+const CASES = Number(process.env.FUZZ_CASES ?? 6_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_128);
 
 const FIXTURES = new URL("../fixtures/onnx/", import.meta.url);
