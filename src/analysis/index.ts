@@ -132,6 +132,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   }
   const flow = regions.totals(conv.name);
   const byConv = flow.byConvention;
+  shapes.order.forEach((l, i) => {
+    const branch = regions.uncountedBranch(l.index);
+    if (branch) layers[i].uncounted_branch = branch;
+  });
 
   const outputIds = g.outputs.map((name) => ids.get(name)).filter((id) => id !== undefined);
   const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant: states.map((t) => t.constant) });

@@ -112,6 +112,8 @@ export function moduleTree(r: Report, input: ModuleInputs): ModuleReport[] {
 
   r.layers.forEach((layer, i) => {
     const chain = input.paths[i];
+    // A layer of the branch the totals leave out counts in the modules inside that branch only.
+    const branch = layer.uncounted_branch;
     for (let d = 0; d < chain.length; d++) {
       const path = chain[d];
       let m = byPath.get(path);
@@ -139,7 +141,9 @@ export function moduleTree(r: Report, input: ModuleInputs): ModuleReport[] {
         byPath.set(path, m);
         list.push(m);
       }
-      addLayer(m, layer, i, input.weights[i]);
+      const inBranch = !branch || path === branch || path.startsWith(`${branch}/`) || path.startsWith(`${branch}.`);
+      // Its weights are stored whichever branch runs: they count everywhere, its compute only inside its branch.
+      addLayer(m, layer, i, input.weights[i], inBranch);
       if (d === chain.length - 1) m.own_layers.push(i);
     }
   });
@@ -189,10 +193,8 @@ function addLayer(
   l: LayerReport,
   i: number,
   weights: readonly { key: number; count: number | null; trainable: boolean }[],
+  counted = true,
 ): void {
-  m.layers++;
-  if (m.first === undefined) m.first = i;
-  m.last = i;
   for (const w of weights) {
     if (m._w.has(w.key)) continue;
     m._w.add(w.key);
@@ -200,11 +202,16 @@ function addLayer(
     if (w.trainable) m.trainable_params = addKnown(m.trainable_params, w.count);
   }
   if (l.params === null) m.params = null;
+  m.layers++;
+  if (m.first === undefined) m.first = i;
+  m.last = i;
+  // Activations are summed over every layer reported, as the totals sum them (both branches).
+  m.activation_bytes = addKnown(m.activation_bytes, l.activation_bytes);
+  if (!counted) return;
   m.macs = addKnown(m.macs, l.macs);
   m.flops = addKnown(m.flops, l.flops);
   m.value = addKnown(m.value, l.value);
   for (const [k, v] of Object.entries(l.by_convention)) m.by_convention[k] = addKnown(m.by_convention[k] ?? 0, v);
-  m.activation_bytes = addKnown(m.activation_bytes, l.activation_bytes);
 }
 
 /** `layer1.0.conv1` under `layer1.0` → `conv1`; `a/b` under `a` → `b`. */

@@ -85,7 +85,12 @@ export function countParams(
         if (!t || !t.constant || rule?.valueInputs?.includes(i) || quantIns.includes(i)) continue;
         const stored = id < n ? fileTensors[id] : undefined;
         const byRule = rule?.weightInputs?.includes(i) === true;
-        if ((!byRule && !isWeight(stored, t.dtype)) || isLiteral(stored) || isScalarLiteral(t.shape, rule)) continue;
+        if (
+          (!byRule && !isWeight(stored, t.dtype)) ||
+          isLiteral(stored) ||
+          (isScalarLiteral(t.shape, rule) && !stored?.initializer?.learned)
+        )
+          continue;
         asWeight[id] = Math.max(asWeight[id], byRule ? 2 : 1);
         const count = t.shape ? numel(t.shape) : null;
         const isBuffer = rule?.bufferInputs?.includes(i) || stored?.initializer?.trainable === false;

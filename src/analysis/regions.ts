@@ -21,6 +21,7 @@ export class RegionTotals {
   readonly repeats: (number | null)[];
   private readonly root = new Scope();
   private readonly scopes: Scope[];
+  private collapsed = false;
   /** Loops met, by node: trip count (null: unknown) and why. */
   private readonly loops = new Map<string, { trips: number | null; why?: string }>();
 
@@ -59,6 +60,7 @@ export class RegionTotals {
   totals(headline: string): { byConvention: Record<string, number | null>; notes: string[]; partial: string[] } {
     const notes: string[] = [];
     const byConvention = this.root.collapse(this.conventions, headline, notes);
+    this.collapsed = true;
     const partial: string[] = [];
     for (const [node, l] of this.loops) {
       if (l.trips === null) {
@@ -75,6 +77,17 @@ export class RegionTotals {
       notes.push("receptive fields through a loop of unknown length follow one iteration of its body");
     }
     return { byConvention, notes, partial };
+  }
+
+  /**
+   * After totals(): for a layer in a branch the totals leave out (the other branch of an
+   * undecided If is costlier), that branch as `IfNode/branch`, the prefix of its layers' names.
+   */
+  uncountedBranch(index: number): string | undefined {
+    if (!this.collapsed) throw new Error("uncountedBranch() before totals()");
+    let out: string | undefined;
+    for (let s: Scope | undefined = this.scopes[index]; s; s = s.parent) if (s.lost) out = s.label;
+    return out;
   }
 
   private trips(r: Extract<Region, { kind: "loop" }>): number | null {
@@ -112,6 +125,13 @@ export class RegionTotals {
 class Scope {
   readonly sum: Record<string, number | null> = {};
   private readonly groups = new Map<string, Map<string, Scope>>();
+  /** Set by collapse() on a branch the totals do not count. */
+  lost = false;
+
+  constructor(
+    readonly parent?: Scope,
+    readonly label?: string,
+  ) {}
 
   branch(node: string, name: string): Scope {
     let g = this.groups.get(node);
@@ -121,7 +141,7 @@ class Scope {
     }
     let s = g.get(name);
     if (!s) {
-      s = new Scope();
+      s = new Scope(this, `${node}/${name}`);
       g.set(name, s);
     }
     return s;
@@ -141,6 +161,7 @@ class Scope {
           ? `If '${node}': its condition is only known at run time and a branch's ${headline} is unknown (${list}); both branches are reported, the totals are unknown`
           : `If '${node}': its condition is only known at run time; both branches are reported (${headline} ${list}) and the totals count the costlier, '${best.name}'`,
       );
+      if (!unknown) for (const [name, s] of branches) s.lost = name !== best.name;
       for (const c of conventions) out[c] = unknown ? null : addKnown(out[c], best.t[c]);
     }
     return out;

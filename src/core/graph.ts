@@ -27,6 +27,12 @@ export interface Initializer {
    * their int32 biases, uint8-quantized TF.js weights): parameters, unlike integer shape constants.
    */
   quantized?: boolean;
+  /**
+   * The file itself declares this tensor a learned weight or buffer (a Caffe blob, a Keras
+   * weight, a `.pt2` parameter or buffer): a parameter whatever its size, never taken for a
+   * literal (Caffe's channel-shared Normalize scale is one learned element).
+   */
+  learned?: boolean;
 }
 
 export interface Tensor {

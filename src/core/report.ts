@@ -96,6 +96,11 @@ export interface LayerReport {
   activation_bytes: number | null;
   /** A loop body's layer: how many times it runs (its counts above include every run), null when unknown (they are one run's). */
   repeats?: number | null;
+  /**
+   * In a branch of an If whose condition is known only at run time, when the totals count the
+   * other, costlier branch: that branch (`IfNode/else`). Its counts above are its own.
+   */
+  uncounted_branch?: string;
 }
 
 /**

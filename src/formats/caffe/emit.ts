@@ -38,7 +38,7 @@ export class Emitter {
       name: n,
       dtype: "float32",
       shape,
-      initializer: { byteLength: 0, location: "absent", ...(trainable ? {} : { trainable: false }) },
+      initializer: { byteLength: 0, location: "absent", learned: true, ...(trainable ? {} : { trainable: false }) },
     });
     this.states.set(n, { name: n, dtype: "float32", shape, constant: true });
     return n;

@@ -76,7 +76,7 @@ export class Emitter {
    */
   weight(name: string, irShape: Shape, kerasShape: Shape, trainable: boolean, dtype: DType = "float32"): string {
     if (!this.g.tensors.has(name)) {
-      this.define(name, { name, dtype, shape: irShape, initializer: { byteLength: 0, location: "absent", trainable } });
+      this.define(name, { name, dtype, shape: irShape, initializer: { byteLength: 0, location: "absent", trainable, learned: true } });
       this.kerasShapes.set(name, kerasShape);
     }
     return name;

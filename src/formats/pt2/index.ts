@@ -103,6 +103,7 @@ export function buildGraph(ep: ExportedProgram, name: string, entry = "model.jso
         byteLength: n !== null && isFloat(dtype) ? byteSize(n, dtype) : 0,
         location: "inline",
         trainable: kind === "parameter",
+        ...(kind === "tensor_constant" ? {} : { learned: true }),
       },
     });
   }
