@@ -77,7 +77,23 @@ export interface DilatedPlan {
 const LIST_OP = /^(TensorList|TensorArray)/;
 
 /** Ops a layout passes through unchanged (searched past to find what the input feeds). */
-const PASS_THROUGH = new Set(["Identity", "Cast", "Mul", "Sub", "Add", "AddV2", "RealDiv", "Div", "Maximum", "Minimum", "Relu", "Relu6"]);
+const PASS_THROUGH = new Set([
+  "Identity",
+  "Cast",
+  "Mul",
+  "Sub",
+  "Add",
+  "AddV2",
+  "RealDiv",
+  "Div",
+  "Maximum",
+  "Minimum",
+  "Relu",
+  "Relu6",
+  "Pad",
+  "PadV2",
+  "MirrorPad",
+]);
 
 const DILATABLE = new Set(["Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative"]);
 

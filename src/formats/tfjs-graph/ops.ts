@@ -780,6 +780,12 @@ function pad(c: Ctx, mode: string): Val[] | undefined {
   const x = arg(c, 0, "input");
   const p = c.ins[1]?.values;
   if (!p) return undefined;
+  if (x.fileFirst && !x.first) {
+    // An NCHW tensor (a graph from ONNX/PyTorch) is padded in the file's own order.
+    const inputs = [x.name, e.ints(`${c.n.name}/pads`, padsOf(x, p))];
+    if (c.ins[2]) inputs.push(e.toLast(c.ins[2]));
+    return [nchwVal(emit(c, "Pad", inputs, { mode }, p.length / 2, false))];
+  }
   const xv: Val = x.rank === undefined ? { ...x, rank: p.length / 2, first: false } : x;
   const inputs = [e.toFirst(xv), e.ints(`${c.n.name}/pads`, padsOf({ ...xv, first: xv.rank !== undefined && xv.rank >= 3 }, p))];
   if (c.ins[2]) inputs.push(e.toLast(c.ins[2]));
