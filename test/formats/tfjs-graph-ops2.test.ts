@@ -231,5 +231,5 @@ test("a while loop (Enter … Exit) is one tf::While layer of unknown cost; the 
   assert.equal(r.layers.find((l) => l.name === "conv")?.macs, 216);
   assert.equal(r.totals.macs, null);
   assert.match(r.totals.partial ?? "", /tf::While/);
-  assert.ok(g.notes.some((n) => n.includes("loop 'counter/while' (9 ops") && n.includes("run time")));
+  assert.ok(g.notes.some((n) => n.includes("control flow: loop 'counter/while' (9 ops") && n.includes("run time")));
 });

@@ -46,7 +46,7 @@ export function readTfjsGraph(src: ByteSource): Graph {
   for (const loop of r.loops.values()) {
     const kinds = [...new Set(loop.nodes.map((n) => n.op))].slice(0, 8).join(", ");
     e.graph.notes.push(
-      `loop '${loop.frame}' (${loop.nodes.length} ops: ${kinds}…) runs a number of times known only at run time: it is one layer, tf::While, whose cost is not counted; everything outside it is`,
+      `control flow: loop '${loop.frame}' (${loop.nodes.length} ops: ${kinds}…) runs a number of times known only at run time: it is one layer, tf::While, whose cost is not counted; everything outside it is`,
     );
   }
   if (r.controlFlow.size > 0) {
@@ -114,12 +114,27 @@ export interface DilatedPlan {
   crops: number[];
 }
 
-/** TensorList ops that make the lists a loop fills, and that read them after it. */
-const LIST_MAKERS = new Set(["TensorListReserve", "TensorListFromTensor", "TensorArrayV3"]);
-const LIST_READERS = new Set(["TensorListStack", "TensorListGather", "TensorArrayGatherV3"]);
+/** TensorList / TensorArray ops: the lists a loop fills or reads. */
+const LIST_OP = /^(TensorList|TensorArray)/;
 
 /** Ops a layout passes through unchanged (searched past to find what the input feeds). */
-const PASS_THROUGH = new Set(["Identity", "Cast", "Mul", "Sub", "Add", "AddV2", "RealDiv", "Div", "Maximum", "Minimum", "Relu", "Relu6"]);
+const PASS_THROUGH = new Set([
+  "Identity",
+  "Cast",
+  "Mul",
+  "Sub",
+  "Add",
+  "AddV2",
+  "RealDiv",
+  "Div",
+  "Maximum",
+  "Minimum",
+  "Relu",
+  "Relu6",
+  "Pad",
+  "PadV2",
+  "MirrorPad",
+]);
 
 const DILATABLE = new Set(["Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative"]);
 
@@ -174,20 +189,26 @@ export class TfjsReader {
         if (n.op === "Exit" || n.op === "RefExit") continue;
         for (const u of this.users.get(n.name) ?? []) if (!inside.has(u.name)) queue.push(u);
       }
-      // The TensorLists the loop fills or reads are made before it and stacked after it.
-      for (const e of enters) {
-        const src = this.byName.get(splitRef(e.input?.[0] ?? "").node);
-        if (src && LIST_MAKERS.has(src.op) && (this.users.get(src.name) ?? []).every((u) => inside.has(u.name))) inside.set(src.name, src);
-      }
-      for (const x of [...inside.values()].filter((n) => n.op === "Exit" || n.op === "RefExit")) {
-        for (const u of this.users.get(x.name) ?? []) if (LIST_READERS.has(u.op)) inside.set(u.name, u);
+      // The TensorLists / TensorArrays the loop fills or reads are made before it and
+      // stacked, gathered or sized after it: list ops all of whose readers are in the loop,
+      // or that read something the loop makes, belong to it.
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const n of nodes) {
+          if (inside.has(n.name) || !LIST_OP.test(n.op)) continue;
+          const readers = this.users.get(n.name) ?? [];
+          const feeds = readers.length > 0 && readers.every((u) => inside.has(u.name));
+          const reads = (n.input ?? []).some((i) => !i.startsWith("^") && inside.has(splitRef(i).node));
+          if (feeds || reads) {
+            inside.set(n.name, n);
+            grew = true;
+          }
+        }
       }
       const list = nodes.filter((n) => inside.has(n.name));
       // Results: region nodes read outside it (Exits, stacked lists).
       const exits = list.filter(
-        (n) =>
-          (n.op === "Exit" || n.op === "RefExit" || LIST_READERS.has(n.op)) &&
-          (this.users.get(n.name) ?? []).some((u) => !inside.has(u.name)),
+        (n) => n.op === "Exit" || n.op === "RefExit" || (this.users.get(n.name) ?? []).some((u) => !inside.has(u.name)),
       );
       this.loops.set(frame, { frame, nodes: list, exits, emitted: false });
       for (const n of list) this.loopOf.set(n.name, frame);
@@ -218,9 +239,17 @@ export class TfjsReader {
       );
       const v = this.e.declare(x.name, dtype, shape);
       this.vals.set(x.name, v);
-      return x.name;
+      return [
+        x.name,
+        // Further outputs read outside (a TensorArray's flow): unknown shape.
+        ...Array.from({ length: (this.outputCount.get(x.name) ?? 1) - 1 }, (_, k) => {
+          const o = TfjsReader.outName(x.name, k + 1);
+          this.vals.set(o, this.e.declare(o, dtype));
+          return o;
+        }),
+      ];
     });
-    this.e.node("tf::While", frame, ins, outs, {}, "While");
+    this.e.node("tf::While", frame, ins, outs.flat(), {}, "While");
   }
 
   /** Readers of each node's outputs (set by planDilated). */

@@ -301,7 +301,7 @@ function dropOp(c: Ctx, op: string, x: Val, axes: number[], extra: string[], att
   const { e } = c;
   const { irAxes, fix, rank } = e.dropAxes(x, axes);
   const mid = fix ? e.unique(`${c.n.name}/pre`) : c.n.name;
-  const ins = [x.rank === undefined ? e.toLast(x) : e.toFirst(x), ...extra];
+  const ins = [x.first ? x.name : e.toLast(x), ...extra];
   if (axesAsInput) ins.push(e.ints(`${c.n.name}/axes`, irAxes));
   e.node(op, c.n.name, ins, [mid], axesAsInput ? attrs : { ...attrs, axis: irAxes[0] }, c.n.op);
   e.fixOrder(mid, fix, c.n.name);
@@ -313,7 +313,7 @@ function squeeze(c: Ctx, x: Val, axes: number[], out: string, layer: string): Va
   const { e } = c;
   const { irAxes, fix, rank } = e.dropAxes(x, axes);
   const mid = fix ? e.unique(`${out}/pre`) : out;
-  e.node("Squeeze", layer, [x.rank === undefined ? e.toLast(x) : e.toFirst(x), e.ints(`${layer}/axes`, irAxes)], [mid], {}, c.n.op);
+  e.node("Squeeze", layer, [x.first ? x.name : e.toLast(x), e.ints(`${layer}/axes`, irAxes)], [mid], {}, c.n.op);
   e.fixOrder(mid, fix, out);
   return e.out(out, rank);
 }
@@ -322,7 +322,7 @@ function unsqueeze(c: Ctx, x: Val, axes: number[], out: string, layer = c.n.name
   const { e } = c;
   const { irAxes, fix, rank } = e.addAxes(x, axes);
   const mid = fix ? e.unique(`${out}/pre`) : out;
-  e.node("Unsqueeze", layer, [x.rank === undefined ? e.toLast(x) : e.toFirst(x), e.ints(`${layer}/axes`, irAxes)], [mid], {}, c.n.op);
+  e.node("Unsqueeze", layer, [x.first ? x.name : e.toLast(x), e.ints(`${layer}/axes`, irAxes)], [mid], {}, c.n.op);
   e.fixOrder(mid, fix, out);
   return e.out(out, rank);
 }
@@ -454,6 +454,12 @@ const OPS: Record<string, Translate> = {
     const s = arg(c, 1, "shape");
     const rank = s.values?.length ?? s.constShape?.[0] ?? s.len;
     if (rank === undefined) return [emit(c, "Reshape", [e.toLast(x), e.toLast(s)], {}, undefined, false)];
+    // A tensor held in the file's order (an NCHW graph, a batched matmul result) is reshaped
+    // in that order, exactly; a channels-first one with the target permuted to match.
+    if (!x.first && x.rank !== undefined && !x.constShape) {
+      const out = emit(c, "Reshape", [x.name, e.toLast(s)], {}, rank, false);
+      return [x.fileFirst && rank >= 3 ? nchwVal(out) : out];
+    }
     return [emit(c, "Reshape", [x.rank === undefined ? e.toLast(x) : e.toFirst(x), vectorToIr(c, s, rank)], {}, rank, rank >= 3)];
   },
   Squeeze(c) {
@@ -536,7 +542,7 @@ const OPS: Record<string, Translate> = {
     };
     const s = stridedSliceOf(b, en, st, masks, x.rank);
     if (!s) return undefined;
-    const xn = x.rank === undefined ? e.toLast(x) : e.toFirst(x);
+    const xn = x.first ? x.name : e.toLast(x);
     const args = [
       xn,
       e.ints(`${c.n.name}/starts`, s.starts),
@@ -565,7 +571,7 @@ const OPS: Record<string, Translate> = {
     if (!b || !size) return undefined;
     const ends = size.map((n, i) => (n < 0 ? Number.MAX_SAFE_INTEGER : b[i] + n));
     const args = [
-      x.rank === undefined ? e.toLast(x) : e.toFirst(x),
+      x.first ? x.name : e.toLast(x),
       e.ints(`${c.n.name}/starts`, b),
       e.ints(`${c.n.name}/ends`, ends),
       e.ints(
@@ -613,7 +619,7 @@ const OPS: Record<string, Translate> = {
     const num = c.a.int("num", 1);
     const axis = c.a.int("axis", 0);
     const pieces = Array.from({ length: num }, (_, k) => e.unique(`${c.n.name}/piece${k}`));
-    const xn = x.rank === undefined ? e.toLast(x) : e.toFirst(x);
+    const xn = x.first ? x.name : e.toLast(x);
     e.node("Split", `${c.n.name}/split`, [xn], pieces, { axis: e.axis(x, axis), num_outputs: num }, c.n.op);
     return pieces.map((p, k) =>
       squeeze(
@@ -774,6 +780,12 @@ function pad(c: Ctx, mode: string): Val[] | undefined {
   const x = arg(c, 0, "input");
   const p = c.ins[1]?.values;
   if (!p) return undefined;
+  if (x.fileFirst && !x.first) {
+    // An NCHW tensor (a graph from ONNX/PyTorch) is padded in the file's own order.
+    const inputs = [x.name, e.ints(`${c.n.name}/pads`, padsOf(x, p))];
+    if (c.ins[2]) inputs.push(e.toLast(c.ins[2]));
+    return [nchwVal(emit(c, "Pad", inputs, { mode }, p.length / 2, false))];
+  }
   const xv: Val = x.rank === undefined ? { ...x, rank: p.length / 2, first: false } : x;
   const inputs = [e.toFirst(xv), e.ints(`${c.n.name}/pads`, padsOf({ ...xv, first: xv.rank !== undefined && xv.rank >= 3 }, p))];
   if (c.ins[2]) inputs.push(e.toLast(c.ins[2]));
@@ -828,7 +840,7 @@ function batchMatMul(c: Ctx): Val[] {
 function split(c: Ctx, x: Val, axis: number, num: number, extra: string[]): Val[] {
   const { e } = c;
   const outs = Array.from({ length: num }, (_, k) => (k === 0 ? c.n.name : `${c.n.name}:${k}`));
-  const xn = x.rank === undefined ? e.toLast(x) : e.toFirst(x);
+  const xn = x.first ? x.name : e.toLast(x);
   e.node("Split", c.n.name, [xn, ...extra], outs, { axis: e.axis(x, axis), ...(extra.length === 0 ? { num_outputs: num } : {}) }, c.n.op);
   return outs.map((o) => e.out(o, x.rank, x.first));
 }
