@@ -150,6 +150,34 @@ describe("Keras 3 operation nodes", () => {
     assert.deepEqual(shape("es"), [1, 64, 64]);
   });
 
+  it("x[key] (GetItem): x[:, 0], x[:, 1:5, ::2], x[..., 3], and an image x[:, 2:6, :, 0] (its result channels-first again)", () => {
+    const m = new KerasConfig("gi", 3);
+    const x = m.input("x", [null, 10, 32]);
+    const all = { class_name: "__slice__", config: { start: null, stop: null, step: null } };
+    const sl = (start: number | null, stop: number | null, step: number | null) => ({
+      class_name: "__slice__",
+      config: { start, stop, step },
+    });
+    const ell = { class_name: "__ellipsis__", config: {} };
+    // KerasConfig.op passes number lists through; the key list holds objects, so it is written as one raw arg.
+    const cls = m.op("GetItem", "cls", {}, [x, [all, 0] as unknown as number[]]);
+    const mid = m.op("GetItem", "mid", {}, [x, [all, sl(1, 5, null), sl(null, null, 2)] as unknown as number[]]);
+    const last = m.op("GetItem", "last", {}, [x, [ell, 3] as unknown as number[]]);
+    const img = m.input("img", [null, 8, 8, 3]);
+    const crop = m.op("GetItem", "crop", {}, [img, [all, sl(2, 6, null), all, 0] as unknown as number[]]);
+    const { layer, shape } = run(m.build([cls, mid, last, crop]));
+    // [N, 10, 32] → token 0: [N, 32].
+    assert.deepEqual(shape("cls/squeeze"), [1, 32]);
+    // tokens 1…4, every second feature: Keras [N, 4, 16] → shown [N, 16, 4].
+    assert.deepEqual(shape("mid"), [1, 16, 4]);
+    assert.equal(layer("mid").op, "Slice");
+    // feature 3 of every token: [N, 10].
+    assert.deepEqual(shape("last/squeeze"), [1, 10]);
+    // rows 2…5, channel 0: Keras [N, 4, 8] → shown [N, 8, 4].
+    assert.deepEqual(shape("crop/layout"), [1, 8, 4]);
+    assert.equal(layer("crop").macs, 0);
+  });
+
   it("keras.ops nn activations and a class convscope does not know (an unknown node, not an error)", () => {
     const m = new KerasConfig("nn", 3);
     const x = m.input("x", [null, 10]);

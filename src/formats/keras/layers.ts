@@ -255,7 +255,7 @@ const normalization: Translate = (c) => {
     variance = weight(c, "variance", ir, k, false);
     c.em.weight(`${c.wname}/count`, [], [], false, "int64");
     c.em.g.notes.push(
-      `layer '${c.name}': Keras also stores an int64 'count' (1 element) and includes it in count_params(); convscope counts floating-point weights only`,
+      `layer '${c.name}': Keras also stores an integer 'count' (1 element, unused by the computation) and includes it in count_params(), so Keras reports 1 more parameter; convscope counts floating-point weights only`,
     );
   }
   const root = c.em.node("Sqrt", `${c.name}/sqrt`, [variance], {}, c.cls)[0];

@@ -55,8 +55,8 @@ function positional(c: Call): Arg[] {
       walk(v, 0);
       return { literal: flat, shape };
     }
-    if (v === null) return undefined;
-    return fail(c, `an operand is not a tensor or a number: ${JSON.stringify(v).slice(0, 80)}`);
+    // null, or a structured argument an op reads itself (GetItem's key): not an operand.
+    return undefined;
   };
   return c.args.map(read);
 }
@@ -313,6 +313,66 @@ const einsum: Translate = (c) => {
   return c.em.node("Einsum", c.name, xs, { equation }, c.cls);
 };
 
+/**
+ * `x[key]` (keras.src.ops.numpy GetItem): the key is an int, a slice
+ * (`{"class_name": "__slice__", "config": {start, stop, step}}`), an ellipsis or a list of
+ * them, one per leading Keras axis. Slices become one ONNX Slice on the IR axes; an int
+ * index is a one-wide slice whose axis is then dropped (`<node>/squeeze`, with the layout
+ * fix). `None` (a new axis) is not supported.
+ */
+const getItem: Translate = (c) => {
+  const { x, rank } = tensorAndRank(c);
+  const raw = c.args?.[1] ?? c.cfg.c.key;
+  const key = Array.isArray(raw) ? raw : [raw ?? null];
+  const isEllipsis = (k: Json) => isObject(k) && k.class_name === "__ellipsis__";
+  const at = key.findIndex(isEllipsis);
+  const full: Json[] =
+    at < 0
+      ? [...key, ...new Array(Math.max(0, rank - key.length)).fill({ class_name: "__slice__", config: {} })]
+      : [...key.slice(0, at), ...new Array(rank - key.length + 1).fill({ class_name: "__slice__", config: {} }), ...key.slice(at + 1)];
+  if (full.length !== rank) fail(c, `index ${JSON.stringify(raw)} has ${full.length} entries for a rank-${rank} tensor`);
+  const MAX = Number.MAX_SAFE_INTEGER;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const axes: number[] = [];
+  const steps: number[] = [];
+  const dropped: number[] = [];
+  full.forEach((k, i) => {
+    const ir = c.em.axis(i, rank, c.name);
+    if (typeof k === "number" && Number.isInteger(k)) {
+      starts.push(k);
+      ends.push(k === -1 ? MAX : k + 1);
+      axes.push(ir);
+      steps.push(1);
+      dropped.push(i);
+      return;
+    }
+    if (isObject(k) && k.class_name === "__slice__") {
+      const cfg = isObject(k.config) ? k.config : {};
+      const num = (v: Json | undefined) => (typeof v === "number" ? v : undefined);
+      const step = num(cfg.step) ?? 1;
+      const start = num(cfg.start);
+      const stop = num(cfg.stop);
+      if (step === 1 && (start === undefined || start === 0) && stop === undefined) return;
+      if (step <= 0) fail(c, `slice step ${step} is not supported`);
+      starts.push(start ?? 0);
+      ends.push(stop ?? MAX);
+      axes.push(ir);
+      steps.push(step);
+      return;
+    }
+    fail(c, `index entry ${JSON.stringify(k)} is not supported (ints, slices and ... are)`);
+  });
+  if (axes.length === 0) return c.em.node("Identity", c.name, [x], {}, c.cls);
+  const inputs = [x, c.em.ints(`${c.name}/starts`, starts), c.em.ints(`${c.name}/ends`, ends), c.em.ints(`${c.name}/axes`, axes)];
+  if (steps.some((st) => st !== 1)) inputs.push(c.em.ints(`${c.name}/steps`, steps));
+  const y = c.em.node("Slice", c.name, inputs, {}, c.cls)[0];
+  if (dropped.length === 0) return [y];
+  const irDropped = dropped.map((a) => c.em.axis(a, rank, c.name)).sort((a, b) => a - b);
+  const sq = c.em.node("Squeeze", `${c.name}/squeeze`, [y, c.em.ints(`${c.name}/squeeze_axes`, irDropped)], {}, c.cls)[0];
+  return reorder(c, sq, keptOrder(c, rank, dropped));
+};
+
 const DTYPES: Record<string, number> = {
   float32: 1,
   uint8: 2,
@@ -432,6 +492,7 @@ export const OPERATIONS: Record<string, Translate> = {
   Einsum: einsum,
   Cast: cast,
   Clip: clipOp,
+  GetItem: getItem,
 };
 
 /** The translator of an operation class, or undefined (an unknown `keras::ops.Class` node). */
