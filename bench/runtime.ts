@@ -95,4 +95,7 @@ ${rows.join("\n")}
 Median over the fixtures: ρ = ${med(all.map((a) => a.rho)).toFixed(2)}, median latency / roofline = ${med(all.map((a) => a.ratio)).toFixed(2)}, kernels / roofline = ${med(all.map((a) => a.kernels)).toFixed(2)}.
 The machine is shared (other processes run beside the benchmark), so absolute times vary by
 tens of percent between runs; the ranks move less.
+Where "kernels / roofline" falls below 1 (ShuffleNet, EfficientNet, RegNet: many small
+memory-bound layers), the kernels beat the bandwidth roof: their activations stay in cache,
+and the roof is DRAM bandwidth (the ReduceSum over 64 MiB).
 `);
