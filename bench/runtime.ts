@@ -96,6 +96,6 @@ Median over the fixtures: ρ = ${med(all.map((a) => a.rho)).toFixed(2)}, median 
 The machine is shared (other processes run beside the benchmark), so absolute times vary by
 tens of percent between runs; the ranks move less.
 Where "kernels / roofline" falls below 1 (ShuffleNet, EfficientNet, RegNet: many small
-memory-bound layers), the kernels beat the bandwidth roof: their activations stay in cache,
-and the roof is DRAM bandwidth (the ReduceSum over 64 MiB).
+memory-bound layers), the kernels beat the bandwidth roof, most likely because their activations stay in cache
+while the roof is DRAM bandwidth (the ReduceSum over 64 MiB).
 `);
