@@ -19,23 +19,54 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const reference: Record<string, { file: string }> = JSON.parse(readFileSync(join(DIR, "reference.json"), "utf8"));
 
 const head = machine();
-const device = await measureThisMachine();
+// The machine is shared: a micro-benchmark at a busy moment under-reads its peak. So it runs
+// again before every model, the best figures seen are "this machine", and every estimate is
+// made at the end with those.
+let device = await measureThisMachine();
+const better = async () => {
+  const d = await measureThisMachine();
+  device = {
+    ...device,
+    peak: { ...device.peak, fp32: Math.max(device.peak.fp32 as number, d.peak.fp32 as number) },
+    bandwidth: Math.max(device.bandwidth, d.bandwidth),
+  };
+};
+const results: { name: string; m: Awaited<ReturnType<typeof measure>> }[] = [];
+for (const [name, ref] of Object.entries(reference)) {
+  await better();
+  results.push({ name, m: await measure(join(DIR, ref.file), { runs: RUNS, warmup: 2 }) });
+  process.stderr.write(`${name}: measured\n`);
+}
+const estimate = (flops: number | null, bytes: number | null): number | null =>
+  flops === null || bytes === null ? null : Math.max(flops / (device.peak.fp32 as number), bytes / device.bandwidth);
 const rows: string[] = [];
 const ms = (s: number | null) => (s === null ? "?" : (s * 1e3).toFixed(1));
 const all: { rho: number; ratio: number; kernels: number }[] = [];
-for (const [name, ref] of Object.entries(reference)) {
-  const m = await measure(join(DIR, ref.file), { runs: RUNS, warmup: 2, device });
+for (const { name, m } of results) {
   // Per runtime group (the layers one fused kernel ran), measured against the sum of its layers' estimates.
-  const pairs = m.groups.filter((g) => g.estimate !== null && g.estimate > 0 && g.time > 0);
+  const groupEst = m.groups.map((_, gi) =>
+    m.layers
+      .filter((l) => l.group === gi)
+      .reduce<number | null>((a, l) => {
+        const e = estimate(l.flops, l.bytes);
+        return a === null || e === null ? null : a + e;
+      }, 0),
+  );
+  const pairs = m.groups.map((g, gi) => ({ time: g.time, est: groupEst[gi] })).filter((p) => p.est !== null && p.est > 0 && p.time > 0);
   const rho = spearman(
     pairs.map((g) => g.time),
-    pairs.map((g) => g.estimate as number),
+    pairs.map((g) => g.est as number),
   );
-  const est = m.device?.estimate_total ?? null;
+  const est = m.layers.reduce<number | null>((a, l) => {
+    const e = estimate(l.flops, l.bytes);
+    return a === null || e === null ? null : a + e;
+  }, 0);
   const ratio = est ? m.latency.median / est : Number.NaN;
   const kernels = est ? m.profiled_total / est : Number.NaN;
   all.push({ rho, ratio, kernels });
-  const bound = m.layers.filter((l) => l.bound === "memory" && (l.estimate ?? 0) > 0).length;
+  const bound = m.layers.filter(
+    (l) => l.flops !== null && l.bytes !== null && l.bytes / device.bandwidth > l.flops / (device.peak.fp32 as number),
+  ).length;
   rows.push(
     `| ${name} | ${pairs.length} | ${rho.toFixed(2)} | ${ms(m.latency.median)} | ${ms(m.latency.p10)}–${ms(m.latency.p90)} | ${ms(m.profiled_total)} | ${ms(est)} | ${ratio.toFixed(2)} | ${kernels.toFixed(2)} | ${bound} |`,
   );
@@ -46,8 +77,9 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 writeSection(`## Runtime: roofline against measured
 
 \`npx tsx bench/runtime.ts\` — ${head}.
-"This machine" measured by the micro-benchmark: **${((device.peak.fp32 as number) / 1e9).toFixed(1)} GFLOP/s** fp32 (best MatMul
-1024³) and **${(device.bandwidth / 1e9).toFixed(1)} GB/s** (best ReduceSum over 64 MiB), onnxruntime-node, default threads.
+"This machine" measured by the micro-benchmark (run before each model; the best figures kept, since a busy
+moment under-reads a peak): **${((device.peak.fp32 as number) / 1e9).toFixed(1)} GFLOP/s** fp32 (MatMul 1024³) and
+**${(device.bandwidth / 1e9).toFixed(1)} GB/s** (ReduceSum over 64 MiB), onnxruntime-node, default threads.
 Each fixture: random weights, 2 warm-up + ${RUNS} runs. ρ is Spearman's rank correlation between the
 measured time of each runtime kernel group (the layers one fused kernel executed, from the
 profiler) and the roofline estimate of those layers; the ratio is the median latency over the
@@ -63,4 +95,7 @@ ${rows.join("\n")}
 Median over the fixtures: ρ = ${med(all.map((a) => a.rho)).toFixed(2)}, median latency / roofline = ${med(all.map((a) => a.ratio)).toFixed(2)}, kernels / roofline = ${med(all.map((a) => a.kernels)).toFixed(2)}.
 The machine is shared (other processes run beside the benchmark), so absolute times vary by
 tens of percent between runs; the ranks move less.
+Where "kernels / roofline" falls below 1 (ShuffleNet, EfficientNet, RegNet: many small
+memory-bound layers), the kernels beat the bandwidth roof, most likely because their activations stay in cache
+while the roof is DRAM bandwidth (the ReduceSum over 64 MiB).
 `);
