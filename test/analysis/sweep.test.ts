@@ -165,7 +165,11 @@ describe("the flat report of a model with symbolic H and W", () => {
   it("prints '?' counts, then the closed forms", () => {
     const r = cli(OCR_DET);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^MACs {8}\? \(\?\) per image$/m);
+    // The exact count is unknown; the headline shows the part it can count as a lower bound (issue 12).
+    assert.match(
+      r.out,
+      /^MACs {8}\? \(≥ 111\.74K — 289 layers not counted \(sizes depend on unbound p2o\.DynamicDimension\.1, p2o\.DynamicDimension\.2: .*\)\) per image$/m,
+    );
     assert.match(r.out, /^ {7}= 89,915\/16·H·W \+ 111,744 for H, W multiples of 32$/m);
   });
 });
