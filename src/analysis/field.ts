@@ -32,6 +32,17 @@ export interface TensorField {
   aligned: boolean;
   /** A path runs through an op convscope does not know. */
   unknown?: boolean;
+  /**
+   * Per image axis (like `local`): the first and last image pixel that at least one unit of
+   * the tensor really reads, or null when not known. A window's last unit may reach past its
+   * input's last unit; the pixels only such missing units would read are read by nobody
+   * (SqueezeNet 1.0's 7×7/2 unpadded stem never reads pixel 223 of 224). Always a superset
+   * of the true range, so clipping a unit's field to it never drops a pixel the unit reads.
+   * [0, −1] (start > end) when no unit reads any pixel.
+   */
+  reads?: ([number, number] | null)[];
+  /** Per image axis (with `reads`): the first and last unit that reads any pixel ([0, −1] when none). */
+  live?: ([number, number] | null)[];
 }
 
 export interface FieldResult {
@@ -177,6 +188,8 @@ export function receptiveFields(
         local: shape.slice(2).map(() => IDENTITY),
         global: false,
         aligned: true,
+        reads: shape.slice(2).map((d) => (typeof d === "number" && d > 0 ? ([0, d - 1] as [number, number]) : null)),
+        live: shape.slice(2).map((d) => (typeof d === "number" && d > 0 ? ([0, d - 1] as [number, number]) : null)),
       };
     }
   }
@@ -318,9 +331,12 @@ function resample(
   if (!x) return globalOf(ins, outShape);
   const rank = x.axes.length;
   const local = x.local ? [...x.local] : undefined;
+  const reads = x.reads ? [...x.reads] : undefined;
+  const live = x.live ? [...x.live] : undefined;
   let { aligned, unknown } = flags(ins);
   rs.forEach((r, i) => {
-    const a = x.axes[rank - rs.length + i];
+    const t = rank - rs.length + i;
+    const a = x.axes[t];
     if (a === null || a === undefined || !local) return;
     const exact = compose(local[a], r);
     if (exact) local[a] = exact;
@@ -331,10 +347,56 @@ function resample(
         `receptive field: '${node}': the per-phase field on axis ${a} would repeat only every ${MAX_PERIOD}+ units; a bound is reported`,
       );
     }
+    if (reads && live) {
+      const rr = readRange(local[a], outShape?.[t], reads[a], live[a], r);
+      reads[a] = rr?.reads ?? null;
+      live[a] = rr?.live ?? null;
+    }
   });
   // Another input derived from the image (a dynamic kernel) makes every output see all of it.
   const global = x.global || ins.slice(1).some((f) => f !== undefined);
-  return { axes: [...x.axes], local, global, aligned, unknown };
+  return { axes: [...x.axes], local, global, aligned, unknown, reads, live };
+}
+
+/**
+ * The units of a window's output that read any pixel, and the pixels they read, along one
+ * axis, from the same of its input: a unit is live when its window (input units
+ * floor((num·o + lo)/den) … floor((num·o + hi)/den)) meets the input's live units; the pixels
+ * run from the first live unit's field to the last's, clipped to what the input reads. So a
+ * window reaching past the input's last unit reads nothing there, and one lying wholly in
+ * the padding reads nothing at all.
+ */
+export function readRange(
+  f: Periodic,
+  count: number | string | undefined,
+  input: [number, number] | null | undefined,
+  inLive: [number, number] | null | undefined,
+  r: Resample,
+): { reads: [number, number]; live: [number, number] } | null {
+  if (!input || !inLive || typeof count !== "number" || count <= 0) return null;
+  const none = { reads: [0, -1] as [number, number], live: [0, -1] as [number, number] };
+  if (input[0] > input[1] || inLive[0] > inLive[1]) return none;
+  const reaches = (o: number) => {
+    const a = floorDiv(r.num * o + r.lo, r.den);
+    const b = floorDiv(r.num * o + r.hi, r.den);
+    const [l, h] = unitInterval(f, o);
+    return a <= b && b >= inLive[0] && a <= inLive[1] && l <= h;
+  };
+  let first = 0;
+  let last = count - 1;
+  while (first < count && !reaches(first)) first++;
+  while (last >= first && !reaches(last)) last--;
+  if (first > last) return none;
+  let l = Number.POSITIVE_INFINITY;
+  let h = Number.NEGATIVE_INFINITY;
+  // Unit u + period sees `shift` pixels further than u: the lowest start lies among the first
+  // period of live units and the highest end among the last.
+  for (let i = 0; i < Math.min(last - first + 1, f.period); i++) {
+    if (reaches(first + i)) l = Math.min(l, unitInterval(f, first + i)[0]);
+    if (reaches(last - i)) h = Math.max(h, unitInterval(f, last - i)[1]);
+  }
+  if (Math.max(l, input[0]) > Math.min(h, input[1])) return none;
+  return { reads: [Math.max(l, input[0]), Math.min(h, input[1])], live: [first, last] };
 }
 
 /**
@@ -377,6 +439,19 @@ function pointwise(
   if (locals.length === 0) return { axes, global: true, aligned, unknown };
   const dims = Math.max(...locals.map((l) => l.length));
   const local: Periodic[] = [];
+  // What the merged tensor reads: the union of what its (non-broadcast) inputs read.
+  const withLocal = parts.filter((p) => p.local !== undefined);
+  const reads: ([number, number] | null)[] = [];
+  const live: ([number, number] | null)[] = [];
+  const union = (rs: ([number, number] | null | undefined)[]): [number, number] | null => {
+    if (!rs.every((x) => x)) return null;
+    const full = (rs as [number, number][]).filter(([l, h]) => l <= h); // an empty range adds nothing
+    return full.length ? [Math.min(...full.map((x) => x[0])), Math.max(...full.map((x) => x[1]))] : [0, -1];
+  };
+  for (let a = 0; a < dims; a++) {
+    reads.push(union(withLocal.map((p) => p.reads?.[a])));
+    live.push(union(withLocal.map((p) => p.live?.[a])));
+  }
   let ok = aligned;
   for (let a = 0; a < dims; a++) {
     const fs = locals.map((l) => l[a]).filter((p) => p !== undefined);
@@ -389,7 +464,7 @@ function pointwise(
     }
     local.push(m.field);
   }
-  return { axes, local, global, aligned: ok, unknown };
+  return { axes, local, global, aligned: ok, unknown, reads, live };
 }
 
 /**
@@ -418,7 +493,14 @@ function reaxis(
     } else if (to !== null && to !== undefined) axes[to] = a;
   });
   const global = x.global || mixesImage || ins.slice(1).some((f) => f !== undefined);
-  return { axes, local: mixesImage ? undefined : x.local, global, ...flags(ins) };
+  return {
+    axes,
+    local: mixesImage ? undefined : x.local,
+    global,
+    ...flags(ins),
+    reads: mixesImage ? undefined : x.reads,
+    live: mixesImage ? undefined : x.live,
+  };
 }
 
 function strideText(f: Periodic): string {
@@ -512,5 +594,18 @@ export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Sha
     total *= h - l + 1;
     inside *= Math.max(0, Math.min(h, n - 1) - Math.max(l, 0) + 1);
   }
-  return { units, centre, valid: valid ? { start, end } : null, corner_padding_share: 1 - inside / total };
+  const region: FieldRegion = { units, centre, valid: valid ? { start, end } : null, corner_padding_share: 1 - inside / total };
+  const reads = f.local.map((_, a) => f.reads?.[a]);
+  const live = f.local.map((_, a) => f.live?.[a]);
+  if (reads.every((x) => x) && live.every((x) => x)) {
+    const rs = reads as [number, number][];
+    const ls = live as [number, number][];
+    region.reads = {
+      start: rs.map((x) => x[0]),
+      end: rs.map((x) => x[1]),
+      units_start: ls.map((x) => x[0]),
+      units_end: ls.map((x) => x[1]),
+    };
+  }
+  return region;
 }

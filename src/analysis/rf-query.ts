@@ -14,7 +14,10 @@ export interface UnitBox {
   /** Per axis, first and last input pixel the unit sees (may lie in the padding). */
   start: number[];
   end: number[];
-  /** The same box clipped to the image, or null when it lies wholly outside. */
+  /**
+   * The same box clipped to the pixels the unit really reads: the image, and where the report
+   * knows it (`rf_region.reads`) the range some unit of the tensor reads; null when empty.
+   */
   clipped: { start: number[]; end: number[] } | null;
   /** Centre of the box per axis (a half pixel when the size is even). */
   centre: number[];
@@ -69,9 +72,12 @@ export function unitBox(r: Report, tensor: string, unit: number[]): UnitBox {
   const spans = unit.map((u, a) => unitSpan(f, a, u));
   const start = spans.map((s) => s[0]);
   const end = spans.map((s) => s[1]);
-  const cs = start.map((s) => Math.max(s, 0));
-  const ce = end.map((e, a) => Math.min(e, img[a] - 1));
-  const clipped = cs.every((s, a) => s <= ce[a]) ? { start: cs, end: ce } : null;
+  const reads = readRange(r, tensor, img);
+  const live = liveUnits(r, tensor, dims);
+  const cs = start.map((s, a) => Math.max(s, reads[a][0]));
+  const ce = end.map((e, a) => Math.min(e, reads[a][1]));
+  const reads1 = unit.every((u, a) => u >= live[a][0] && u <= live[a][1]);
+  const clipped = reads1 && cs.every((s, a) => s <= ce[a]) ? { start: cs, end: ce } : null;
   return { tensor, unit, start, end, clipped, centre: start.map((s, a) => (s + end[a]) / 2), local };
 }
 
@@ -86,9 +92,13 @@ export function unitsSeeing(r: Report, tensor: string, pixel: number[]): { tenso
       throw new ConvscopeError(`pixel ${pixel.join(",")} is outside the image (${img.join("×")})`);
   });
   const dims = spatialDims(r, tensor);
+  const reads = readRange(r, tensor, img);
+  const live = liveUnits(r, tensor, dims);
   const ranges = pixel.map((p, a) => {
     const out: [number, number][] = [];
-    for (let u = 0; u < dims[a]; u++) {
+    // A pixel no unit of the tensor reads (past the last window of some layer) is seen by none.
+    if (p < reads[a][0] || p > reads[a][1]) return out;
+    for (let u = Math.max(0, live[a][0]); u <= Math.min(dims[a] - 1, live[a][1]); u++) {
       const [s, e] = unitSpan(f, a, u);
       if (s > p || e < p) continue;
       const last = out[out.length - 1];
@@ -110,6 +120,18 @@ export function firstReaching(r: Report, n: number): { tensor: string; layer: st
     }
   }
   return undefined;
+}
+
+/** Per axis, the pixels some unit of the tensor reads: `rf_region.reads` when known, else the whole image. */
+function readRange(r: Report, tensor: string, img: number[]): [number, number][] {
+  const reads = r.tensors[tensor]?.rf_region?.reads;
+  return img.map((n, a) => [Math.max(0, reads?.start[a] ?? 0), Math.min(n - 1, reads?.end[a] ?? n - 1)]);
+}
+
+/** Per axis, the units that read any pixel: `rf_region.reads` when known, else all. */
+function liveUnits(r: Report, tensor: string, dims: number[]): [number, number][] {
+  const reads = r.tensors[tensor]?.rf_region?.reads;
+  return dims.map((n, a) => [reads?.units_start[a] ?? 0, reads?.units_end[a] ?? n - 1]);
 }
 
 function spatialDims(r: Report, tensor: string): number[] {

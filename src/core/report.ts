@@ -135,6 +135,19 @@ export interface FieldRegion {
   valid: { start: number[]; end: number[] } | null;
   /** Share of the corner unit's (unit 0's) field that falls on padding, 0…1. */
   corner_padding_share: number;
+  /**
+   * Per axis, the first and last image pixel that at least one unit really reads (a window
+   * reaching past its input's last unit reads nothing there); pixels outside are seen by no
+   * unit; start > end on an axis where no unit reads any pixel. Absent when not known (a loop
+   * on the path, an image size not bound).
+   */
+  reads?: {
+    start: number[];
+    end: number[];
+    /** The units that read any pixel at all, per axis (first and last); the others see nothing. */
+    units_start: number[];
+    units_end: number[];
+  };
 }
 
 export interface TensorReport {

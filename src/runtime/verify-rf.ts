@@ -1,7 +1,7 @@
 import type { AnalyzeOptions } from "../analysis/index.js";
 import { unitSpan } from "../analysis/rf-query.js";
 import { ConvscopeError } from "../core/errors.js";
-import type { AxisFieldJson, Report } from "../core/report.js";
+import type { AxisFieldJson, FieldRegion, Report } from "../core/report.js";
 import { loadForRuntime } from "./measure.js";
 import { pruneTo, writeModel } from "./onnx-edit.js";
 import { createSession, loadOrt, type OrtTensor, runSession } from "./ort.js";
@@ -90,13 +90,18 @@ function fieldOf(r: Report, tensor: string): { f: AxisFieldJson | "global"; loca
   return { f: rf, local: false };
 }
 
-/** Units (per axis, as ranges) whose field contains pixel p along axis a. */
-function expectedRanges(f: AxisFieldJson | "global", a: number, p: number, n: number): [number, number][] {
+/**
+ * Units (per axis, as ranges) whose field contains pixel p along axis a — among the units
+ * that read any pixel, and none when no unit reads p (`rf_region.reads`, as rf-query's unitsSeeing).
+ */
+function expectedRanges(f: AxisFieldJson | "global", a: number, p: number, n: number, reads?: FieldRegion["reads"]): [number, number][] {
   if (f === "global") return [[0, n - 1]];
   const set: boolean[] = [];
+  const outside = reads && (p < reads.start[a] || p > reads.end[a]);
   for (let u = 0; u < n; u++) {
     const [s, e] = unitSpan(f, a, u);
-    set.push(s <= p && p <= e);
+    const live = !reads || (u >= reads.units_start[a] && u <= reads.units_end[a]);
+    set.push(!outside && live && s <= p && p <= e);
   }
   return ranges(set);
 }
@@ -214,7 +219,7 @@ export async function verifyRf(file: string, opts: VerifyOptions = {}): Promise<
       const axes: AxisCheck[] = sp.map((s, a) => ({
         axis: a,
         units: s,
-        expected: expectedRanges(f.f, a, pixels[i][a], s),
+        expected: expectedRanges(f.f, a, pixels[i][a], s, report.tensors[f.tensor].rf_region?.reads),
         touched: ranges(touched[a]),
       }));
       const ok = axes.every((x) => show(x.expected) === show(x.touched));

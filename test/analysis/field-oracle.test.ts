@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { analyze } from "../../src/analysis/index.js";
-import { unitSpan } from "../../src/analysis/rf-query.js";
+import { unitBox, unitSpan, unitsSeeing } from "../../src/analysis/rf-query.js";
 import { NetBuilder, type T } from "../../src/zoo/builder.js";
 import { prng } from "../support/prng.js";
 
@@ -20,9 +20,12 @@ interface Op {
   out: string;
   ins: string[];
   maps: IndexMap[]; // one per spatial axis, applied to every input
+  /** Reads input units with gaps (dilation > 1, a transposed convolution): fields are hulls, not sets. */
+  gaps?: boolean;
 }
 
-function generate(seed: number) {
+/** `ragged`: larger kernels and strides, so windows often do not tile their input and the last one reaches past it. */
+function generate(seed: number, ragged = false) {
   const rand = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const dims = int(1, 3);
@@ -39,8 +42,8 @@ function generate(seed: number) {
     const pb: number[] = [];
     const pe: number[] = [];
     for (let a = 0; a < dims; a++) {
-      let kk = int(1, 4);
-      const dd = kind === "Conv" ? int(1, 2) : 1;
+      let kk = int(1, ragged ? 7 : 4);
+      const dd = kind === "Conv" && !ragged ? int(1, 2) : 1; // ragged graphs: no gaps, so answers must be exact
       const n = t.shape[2 + a] as number;
       let total = keepSize ? 0 : int(0, 2);
       // The window must fit the padded input.
@@ -65,6 +68,7 @@ function generate(seed: number) {
       out: y.name,
       ins: [t.name],
       maps: k.map((kk, a) => (o: number) => Array.from({ length: kk }, (_, j) => o * stride[a] - pb[a] + j * d[a])),
+      gaps: d.some((dd, a) => dd > 1 && k[a] > 1),
     });
     return y;
   }
@@ -94,6 +98,7 @@ function generate(seed: number) {
           for (let j = 0; j < kk; j++) if ((o + pb[a] - j) % s[a] === 0) from.push((o + pb[a] - j) / s[a]);
           return from;
         }),
+        gaps: true,
       });
       return y;
     }
@@ -119,7 +124,7 @@ function generate(seed: number) {
     return y;
   }
   const kinds = ["Conv", "Conv", "MaxPool", "AveragePool"] as const;
-  const strides = () => Array.from({ length: dims }, () => int(1, 2));
+  const strides = () => Array.from({ length: dims }, () => int(1, ragged ? 3 : 2));
 
   let cur = x;
   const steps = int(2, 5);
@@ -171,6 +176,40 @@ function oracle(ops: Op[], dims: number) {
   return { span, dims };
 }
 
+/**
+ * The same propagation on the real, bounded tensors: a unit reads only input units that
+ * exist (0 … size − 1) and the image only its own pixels. A window whose last unit reaches
+ * past its input's end reads nothing there, so pixels only such missing units would read
+ * are read by nobody (SqueezeNet 1.0's 7×7/2 unpadded stem and pixel 223 of 224).
+ */
+function boundedOracle(ops: Op[], shapes: Record<string, number[]>) {
+  const byOut = new Map(ops.map((o) => [o.out, o]));
+  const memo = new Map<string, [number, number]>();
+  function span(tensor: string, axis: number, u: number): [number, number] {
+    if (tensor === "x") return [u, u];
+    const key = `${tensor}|${axis}|${u}`;
+    const hit = memo.get(key);
+    if (hit) return hit;
+    const op = byOut.get(tensor);
+    assert.ok(op, tensor);
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const input of op.ins) {
+      const n = shapes[input][axis + 2];
+      for (const i of op.maps[axis](u)) {
+        if (i < 0 || i >= n) continue;
+        const [l, h] = span(input, axis, i);
+        lo = Math.min(lo, l);
+        hi = Math.max(hi, h);
+      }
+    }
+    const res: [number, number] = [lo, hi];
+    memo.set(key, res);
+    return res;
+  }
+  return { span };
+}
+
 test("receptive fields match a brute-force index propagation on 300 random DAGs (1-D, 2-D, 3-D, up-sampling)", () => {
   let tensorsChecked = 0;
   let phased = 0;
@@ -213,4 +252,90 @@ test("receptive fields match a brute-force index propagation on 300 random DAGs 
   // … and up-sampling with fields that differ by phase.
   assert.ok(phased > 20, `only ${phased} tensors with per-phase fields`);
   assert.ok(unitsChecked > 10_000, `${tensorsChecked} tensors, ${unitsChecked} units`);
+});
+
+test("units that see a pixel match a brute-force propagation over the real, bounded tensors (windows that do not tile the input)", () => {
+  let clippedTensors = 0;
+  let pixelsChecked = 0;
+  let exactGraphs = 0;
+  let pixelsExact = 0;
+  for (let seed = 1; seed <= 200; seed++) {
+    const { graph, ops, dims } = generate(seed, seed % 2 === 0);
+    const r = analyze(graph);
+    const shapes: Record<string, number[]> = { x: r.tensors.x.shape as number[] };
+    for (const op of ops) shapes[op.out] = r.tensors[op.out].shape as number[];
+    const o = boundedOracle(ops, shapes);
+    // A field is the hull of what a unit reads: where some op reads with gaps, the hull's
+    // ends may be pixels the unit skips, so there the answers need only contain the truth.
+    const exact = !ops.some((op) => op.gaps);
+    if (exact) exactGraphs++;
+    const within = (got: [number, number][], want: [number, number][], msg: string) => {
+      if (exact) assert.deepEqual(got, want, msg);
+      else
+        for (const [l, h] of want)
+          assert.ok(
+            got.some(([gl, gh]) => gl <= l && gh >= h),
+            msg,
+          );
+    };
+    for (const op of ops) {
+      const rf = r.tensors[op.out].rf;
+      const region = r.tensors[op.out].rf_region;
+      assert.ok(rf && !("global" in rf) && region?.reads, `seed ${seed}: ${op.out} has a local field and a read range`);
+      const shape = shapes[op.out];
+      for (let a = 0; a < dims; a++) {
+        const n = shapes.x[a + 2];
+        const units = Array.from({ length: shape[a + 2] }, (_, u) => o.span(op.out, a, u));
+        const lo = Math.min(...units.map((x) => x[0]));
+        const hi = Math.max(...units.map((x) => x[1]));
+        // The read range is never smaller than the truth (no pixel a unit reads is dropped) …
+        assert.ok(region.reads.start[a] <= lo && region.reads.end[a] >= hi, `seed ${seed}: ${op.out} axis ${a} reads`);
+        if (!rf.aligned) continue; // misaligned fields are reported for unit 0 only
+        // … and on aligned fields without gaps it is exact.
+        within(
+          region.reads.start[a] <= region.reads.end[a] ? [[region.reads.start[a], region.reads.end[a]]] : [],
+          Number.isFinite(lo) ? [[lo, hi]] : [],
+          `seed ${seed}: ${op.out} axis ${a} reads`,
+        );
+        // The old answer (every unit's box, clipped to the image) reads more than the truth.
+        const first = unitSpan(rf, a, 0)[0];
+        const last = unitSpan(rf, a, shape[a + 2] - 1)[1];
+        if (exact && Number.isFinite(lo) && (hi < Math.min(last, n - 1) || lo > Math.max(first, 0))) clippedTensors++;
+        // Every unit's box clipped to what it reads, and every pixel's seeing units.
+        // The other axes at their middle unit, which reads some pixel (unit 0 may read only padding).
+        const unit = shape.slice(2).map((d) => Math.floor(d / 2));
+        // … unless a transposed convolution's hole leaves it empty (then axis a cannot be read off the box).
+        const otherEmpty = unit.some((m, b) => b !== a && !Number.isFinite(o.span(op.out, b, m)[0]));
+        for (let u = 0; u < units.length; u++) {
+          unit[a] = u;
+          const box = unitBox(r, op.out, unit).clipped;
+          if (otherEmpty) continue;
+          const want: [number, number][] = Number.isFinite(units[u][0]) ? [units[u]] : [];
+          within(box ? [[box.start[a], box.end[a]]] : [], want, `seed ${seed}: ${op.out} axis ${a} unit ${u} clipped`);
+        }
+        for (let p = 0; p < n; p++) {
+          const pixel = shapes.x.slice(2).map(() => 0);
+          pixel[a] = p;
+          const got = unitsSeeing(r, op.out, pixel).ranges[a];
+          const want: [number, number][] = [];
+          units.forEach(([l, h], u) => {
+            if (l > p || h < p) return;
+            const prev = want[want.length - 1];
+            if (prev && prev[1] === u - 1) prev[1] = u;
+            else want.push([u, u]);
+          });
+          // Outside the range the tensor really reads (graphs without gaps): exactly none.
+          if (exact && (p < lo || p > hi)) assert.deepEqual(got, [], `seed ${seed}: ${op.out} axis ${a} pixel ${p} is read by no unit`);
+          within(got, want, `seed ${seed}: ${op.out} axis ${a} pixel ${p}`);
+          if (exact) pixelsExact++;
+          pixelsChecked++;
+        }
+      }
+    }
+  }
+  // The generator must really make windows that reach past their input's last unit.
+  assert.ok(clippedTensors > 20, `only ${clippedTensors} tensors whose last unit's field reaches unread pixels`);
+  assert.ok(pixelsChecked > 5_000, `${pixelsChecked} pixels`);
+  assert.ok(exactGraphs > 50, `only ${exactGraphs} graphs without gaps`);
+  assert.ok(pixelsExact > 5_000, `only ${pixelsExact} pixels checked exactly`);
 });
