@@ -5,9 +5,10 @@ import { type AnalyzeOptions, analyze } from "../analysis/index.js";
 import { type Device, layerBytes, type RoofDType, roofline } from "../analysis/roofline.js";
 import { fileSource } from "../cli/node-source.js";
 import { ConvscopeError } from "../core/errors.js";
+import { prng } from "../core/prng.js";
 import type { Report } from "../core/report.js";
 import { readModel } from "../formats/index.js";
-import { type EditModel, ELEMENT_BYTES, parseModel, rng, writeModel } from "./onnx-edit.js";
+import { type EditModel, ELEMENT_BYTES, parseModel, writeModel } from "./onnx-edit.js";
 import { createSession, loadOrt, type OrtTensor, runSession } from "./ort.js";
 import { fillInitializers } from "./prepare.js";
 import { attribute, kernelTimes, type ProfileEvent, quantile } from "./profile.js";
@@ -136,7 +137,7 @@ export function loadForRuntime(file: string, opts: AnalyzeOptions): { report: Re
 
 export function randomInput(ort: Awaited<ReturnType<typeof loadOrt>>, dims: readonly number[], seed: number): OrtTensor {
   const n = dims.reduce((a, d) => a * d, 1);
-  const r = rng(seed);
+  const r = prng(seed);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = r() * 2 - 1;
   return new ort.Tensor("float32", data, dims);

@@ -331,18 +331,6 @@ export function consumers(m: EditModel): Map<string, { op: string; index: number
   return use;
 }
 
-/** A seeded generator (mulberry32), so a run is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Raw little-endian bytes of `count` elements of an ONNX type, each `value(i)`. */
 export function encodeElements(dataType: number, count: number, value: (i: number) => number): Uint8Array {
   const size = ELEMENT_BYTES[dataType];

@@ -1,5 +1,6 @@
 import { ConvscopeError } from "../core/errors.js";
-import { consumers, type EditInitializer, type EditModel, type EditNode, encodeElements, rng } from "./onnx-edit.js";
+import { prng } from "../core/prng.js";
+import { consumers, type EditInitializer, type EditModel, type EditNode, encodeElements } from "./onnx-edit.js";
 
 /**
  * Gives every initializer values so onnxruntime can run a graph-only file.
@@ -67,7 +68,7 @@ export interface FillSummary {
 
 export function fillInitializers(m: EditModel, mode: FillMode, seed = 1): FillSummary {
   const use = consumers(m);
-  const rand = rng(seed);
+  const rand = prng(seed);
   let generated = 0;
   let elements = 0;
   for (const t of m.initializers) {

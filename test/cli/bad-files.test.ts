@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { main } from "../../src/cli/main.js";
+import { cli } from "../support/cli.js";
 
 /**
  * Files that are no model at all — a directory, an empty file, a FIFO (which would block an
@@ -14,20 +14,7 @@ import { main } from "../../src/cli/main.js";
 const tmp = mkdtempSync(join(tmpdir(), "convscope-bad-files-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[]): { code: number; err: string; out: string } {
-  let err = "";
-  let out = "";
-  const code = main(
-    args,
-    (s) => {
-      out += s;
-    },
-    (s) => {
-      err += s;
-    },
-  );
-  return { code, err, out };
-}
+const run = (args: string[]) => cli(...args);
 
 const root = process.getuid?.() === 0;
 const made = (name: string, make: (path: string) => unknown) => () => {

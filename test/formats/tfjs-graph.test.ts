@@ -66,7 +66,10 @@ for (const f of files) {
       // Params: float weights of the manifest that layers consume as weights.
       const floats = json.weightsManifest.flatMap((g) => g.weights).filter((w) => w.dtype === "float32");
       const total = floats.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
-      assert.ok(Number(r.totals.params) <= total && Number(r.totals.params) > 0.99 * total, `params ${r.totals.params} vs manifest ${total}`);
+      assert.ok(
+        Number(r.totals.params) <= total && Number(r.totals.params) > 0.99 * total,
+        `params ${r.totals.params} vs manifest ${total}`,
+      );
     } finally {
       src.close();
     }
