@@ -46,3 +46,21 @@ test("a box that ends in a missing unit is clipped to the pixels really read (3�
   // Stem unit 108 (pixels 216 … 222) is read by units 107 and 108.
   assert.deepEqual(unitsSeeing(r, c2, [222, 0]).ranges, [[[107, 108]], [[0, 1]]]);
 });
+
+test("a padding of 10⁹ (a hostile file the fuzz made): the live units are found without stepping over the padding", () => {
+  // 3×3, stride 1, pads 10⁹ above and none elsewhere, on 8×8: unit o reads rows o − 10⁹ … o − 10⁹ + 2,
+  // so the rows that touch pixels 0 … 7 are 10⁹ − 2 … 10⁹ + 7 of the 2·10⁹ + 6.
+  const b = new NetBuilder("bigpad");
+  const x = b.input("x", [1, 1, 8, 8]);
+  const c = b.node("Conv", "c", [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1e9, 0, 0, 0] }, { weight: [1, 1, 3, 3] });
+  const t0 = performance.now();
+  const r = analyze(b.build(c));
+  assert.ok(performance.now() - t0 < 5000, "the old unit-by-unit walk took minutes here");
+  assert.deepEqual(r.tensors[c.name].shape, [1, 1, 2_000_000_006, 6]);
+  assert.deepEqual(r.tensors[c.name].rf_region?.reads, {
+    start: [0, 0],
+    end: [7, 7],
+    units_start: [999_999_998, 0],
+    units_end: [1_000_000_007, 5],
+  });
+});
