@@ -48,19 +48,18 @@ test("a box that ends in a missing unit is clipped to the pixels really read (3�
 });
 
 test("a padding of 10⁹ (a hostile file the fuzz made): the live units are found without stepping over the padding", () => {
-  // 3×3, stride 1, pads 10⁹ above and none elsewhere, on 8×8: unit o reads rows o − 10⁹ … o − 10⁹ + 2,
-  // so the rows that touch pixels 0 … 7 are 10⁹ − 2 … 10⁹ + 7 of the 2·10⁹ + 6.
+  // 3×3, stride 1, pads 10⁹ above and none elsewhere, on 8×8: 10⁹ + 6 rows; row o reads input
+  // rows o − 10⁹ … o − 10⁹ + 2, so the rows that touch pixels 0 … 7 are 10⁹ − 2 … 10⁹ + 5 (the last).
+  // Before, the walk stepped over the 10⁹ rows of padding one by one and the suite hung.
   const b = new NetBuilder("bigpad");
   const x = b.input("x", [1, 1, 8, 8]);
   const c = b.node("Conv", "c", [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1e9, 0, 0, 0] }, { weight: [1, 1, 3, 3] });
-  const t0 = performance.now();
   const r = analyze(b.build(c));
-  assert.ok(performance.now() - t0 < 5000, "the old unit-by-unit walk took minutes here");
-  assert.deepEqual(r.tensors[c.name].shape, [1, 1, 2_000_000_006, 6]);
+  assert.deepEqual(r.tensors[c.name].shape, [1, 1, 1_000_000_006, 6]);
   assert.deepEqual(r.tensors[c.name].rf_region?.reads, {
     start: [0, 0],
     end: [7, 7],
     units_start: [999_999_998, 0],
-    units_end: [1_000_000_007, 5],
+    units_end: [1_000_000_005, 5],
   });
 });
