@@ -384,7 +384,7 @@ export function readRange(
   };
   // The window's input span moves monotonically with o: find where it first reaches the
   // input's live units and where it last does by bisection (a padding of 10⁹ must not mean
-  // 10⁹ steps), then step over the few units a periodic field leaves empty.
+  // 10⁹ steps), then step inward over any units a periodic field leaves empty.
   const lowest = (ok: (o: number) => boolean, lo: number, hi: number) => {
     while (lo < hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
@@ -396,45 +396,13 @@ export function readRange(
   let first = lowest((o) => floorDiv(r.num * o + r.hi, r.den) >= inLive[0], 0, count);
   let last = lowest((o) => floorDiv(r.num * o + r.lo, r.den) > inLive[1], first, count) - 1;
   if (first > last) return none;
-  const stop = first + 4 * (f.period + r.den);
-  while (first <= last && first < stop && !reaches(first)) first++;
-  const stopLast = last - 4 * (f.period + r.den);
-  while (last >= first && last > stopLast && !reaches(last)) last--;
-  if (first > last || !reaches(first) || !reaches(last)) return first > last ? none : slowReadRange(f, count, input, inLive, r);
-  let l = Number.POSITIVE_INFINITY;
-  let h = Number.NEGATIVE_INFINITY;
-  // Unit u + period sees `shift` pixels further than u: the lowest start lies among the first
-  // period of live units and the highest end among the last.
-  for (let i = 0; i < Math.min(last - first + 1, f.period); i++) {
-    if (reaches(first + i)) l = Math.min(l, unitInterval(f, first + i)[0]);
-    if (reaches(last - i)) h = Math.max(h, unitInterval(f, last - i)[1]);
-  }
-  if (Math.max(l, input[0]) > Math.min(h, input[1])) return none;
-  return { reads: [Math.max(l, input[0]), Math.min(h, input[1])], live: [first, last] };
-}
-
-/** The same by stepping over every unit: the rare field whose empty units run longer than a few periods. */
-function slowReadRange(
-  f: Periodic,
-  count: number,
-  input: [number, number],
-  inLive: [number, number],
-  r: Resample,
-): { reads: [number, number]; live: [number, number] } {
-  const none = { reads: [0, -1] as [number, number], live: [0, -1] as [number, number] };
-  const reaches = (o: number) => {
-    const a = floorDiv(r.num * o + r.lo, r.den);
-    const b = floorDiv(r.num * o + r.hi, r.den);
-    const [l, h] = unitInterval(f, o);
-    return a <= b && b >= inLive[0] && a <= inLive[1] && l <= h;
-  };
-  let first = 0;
-  let last = count - 1;
-  while (first < count && !reaches(first)) first++;
+  while (first <= last && !reaches(first)) first++;
   while (last >= first && !reaches(last)) last--;
   if (first > last) return none;
   let l = Number.POSITIVE_INFINITY;
   let h = Number.NEGATIVE_INFINITY;
+  // Unit u + period sees `shift` pixels further than u: the lowest start lies among the first
+  // period of live units and the highest end among the last.
   for (let i = 0; i < Math.min(last - first + 1, f.period); i++) {
     if (reaches(first + i)) l = Math.min(l, unitInterval(f, first + i)[0]);
     if (reaches(last - i)) h = Math.max(h, unitInterval(f, last - i)[1]);
