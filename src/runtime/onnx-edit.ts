@@ -18,15 +18,20 @@ import { ConvscopeError } from "../core/errors.js";
  * Tensor elem_type 1, shape 2; TensorShapeProto dim 1; Dimension dim_value 1, dim_param 2.
  */
 
-interface Field {
+export interface Field {
   field: number;
   wire: number;
+  /** Offset of the tag. */
   at: number;
+  /** Body: [start, end) (for varints, the varint's bytes). */
   start: number;
   end: number;
+  /** Offset of the length varint of a length-delimited field. */
+  lenAt?: number;
 }
 
-function readFields(b: Uint8Array, from: number, to: number): Field[] {
+/** The top-level fields of an encoded message; a one-line error for a malformed one. */
+export function readFields(b: Uint8Array, from: number, to: number): Field[] {
   const out: Field[] = [];
   let p = from;
   const varint = (): number => {
@@ -48,9 +53,10 @@ function readFields(b: Uint8Array, from: number, to: number): Field[] {
       varint();
       out.push({ field, wire, at, start, end: p });
     } else if (wire === 2) {
+      const lenAt = p;
       const n = varint();
       if (p + n > to) throw new ConvscopeError(`byte ${at}: field ${field} runs past its message`);
-      out.push({ field, wire, at, start: p, end: p + n });
+      out.push({ field, wire, at, start: p, end: p + n, lenAt });
       p += n;
     } else if (wire === 5 || wire === 1) {
       const n = wire === 5 ? 4 : 8;
@@ -61,7 +67,8 @@ function readFields(b: Uint8Array, from: number, to: number): Field[] {
   return out;
 }
 
-function varintsIn(b: Uint8Array, from: number, to: number): number[] {
+/** The varints packed in [from, to). */
+export function varintsIn(b: Uint8Array, from: number, to: number): number[] {
   const out: number[] = [];
   let v = 0;
   let s = 0;

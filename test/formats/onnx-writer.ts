@@ -1,5 +1,6 @@
 import { randomFillSync } from "node:crypto";
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { ELEMENT_BYTES, type Field, readFields, varintsIn } from "../../src/runtime/onnx-edit.js";
 
 /**
  * A tiny ONNX writer for tests and benchmarks, written independently of the reader (its
@@ -289,55 +290,13 @@ export function attrRef(name: string, ref: string, type: number): Pb {
   return new Pb().len(1, name).varint(20, type).len(21, ref);
 }
 
-/** One field of an encoded message, as found by `fields`. */
-export interface RawField {
-  field: number;
-  wire: number;
-  /** Offset of the tag. */
-  at: number;
-  /** Body: [start, end) (for varints, the varint's bytes). */
-  start: number;
-  end: number;
-  /** Offset of the length varint of a length-delimited field. */
-  lenAt?: number;
-}
+/** A field of an encoded message, as the runtime's rewriter walks it. */
+export type RawField = Field;
 
 /** The top-level fields of an encoded message (throws on malformed input; for well-formed fixtures). */
 export function fields(b: Uint8Array, from = 0, to = b.length): RawField[] {
-  const out: RawField[] = [];
-  let p = from;
-  const varint = (): number => {
-    let v = 0;
-    for (let s = 0; ; s += 7) {
-      const x = b[p++];
-      v += (x & 0x7f) * 2 ** s;
-      if (x < 0x80) return v;
-    }
-  };
-  while (p < to) {
-    const at = p;
-    const tag = varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag % 8;
-    if (wire === 0) {
-      const start = p;
-      varint();
-      out.push({ field, wire, at, start, end: p });
-    } else if (wire === 2) {
-      const lenAt = p;
-      const n = varint();
-      out.push({ field, wire, at, start: p, end: p + n, lenAt });
-      p += n;
-    } else {
-      const n = wire === 5 ? 4 : 8;
-      out.push({ field, wire, at, start: p, end: p + n });
-      p += n;
-    }
-  }
-  return out;
+  return readFields(b, from, to);
 }
-
-const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8 };
 
 /**
  * Rewrites a fixture whose weights are external data (left out) into one holding every
@@ -365,8 +324,8 @@ export function inlineWeights(b: Uint8Array): Pb {
           external = true;
           continue;
         }
-        if (tf.field === 1) dims.push(...varints(b, tf.start, tf.end));
-        if (tf.field === 2) dataType = varints(b, tf.start, tf.end)[0];
+        if (tf.field === 1) dims.push(...varintsIn(b, tf.start, tf.end));
+        if (tf.field === 2) dataType = varintsIn(b, tf.start, tf.end)[0];
         t.raw(b.subarray(tf.at, tf.end));
       }
       if (external) t.fill(9, dims.reduce((a, d) => a * d, 1) * (ELEMENT_BYTES[dataType] ?? 4));
@@ -385,22 +344,6 @@ export function weightPayloads(b: Uint8Array): [number, number][] {
     for (const gf of fields(b, f.start, f.end)) {
       if (gf.field !== 5) continue;
       for (const tf of fields(b, gf.start, gf.end)) if (tf.field === 9 && tf.end > tf.start) out.push([tf.start, tf.end]);
-    }
-  }
-  return out;
-}
-
-function varints(b: Uint8Array, from: number, to: number): number[] {
-  const out: number[] = [];
-  let v = 0;
-  let s = 0;
-  for (let p = from; p < to; p++) {
-    v += (b[p] & 0x7f) * 2 ** s;
-    s += 7;
-    if (b[p] < 0x80) {
-      out.push(v);
-      v = 0;
-      s = 0;
     }
   }
   return out;
