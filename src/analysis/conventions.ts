@@ -146,6 +146,8 @@ const BEFORE_PAD = new WeakMap<LayerState, Shape>();
 
 /** Records, for every average pool fed only by a zero constant Pad, the shape before the Pad. */
 export function markPaddedPools(order: readonly LayerState[]): void {
+  // Most graphs have no average pool: then there is nothing to index.
+  if (!order.some((l) => l.node.op === "AveragePool")) return;
   const producer = new Map<number, LayerState>();
   const consumers = new Map<number, number>();
   for (const l of order) {

@@ -79,6 +79,8 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const unknownTypes = new Map<string, number>();
   // The layer that produces each tensor, by id.
   const producer: (string | undefined)[] = new Array(states.length);
+  const cvNames = CONVENTIONS.map((c) => c.name);
+  const approxOf = CONVENTIONS.map((c) => approx.get(c.name) as Map<string, number>);
   for (const layer of shapes.order) {
     const { node, rule, ctx } = layer;
     for (const o of layer.outs) if (o >= 0) producer[o] = node.name;
@@ -92,13 +94,15 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     const byConvention: Record<string, number | null> = {};
     // A loop body's layer counts every iteration (one when the count is unknown; the totals then are too).
     const repeats = regions.repeats[layer.index];
-    for (const cv of CONVENTIONS) {
+    for (let k = 0; k < CONVENTIONS.length; k++) {
+      const cv = CONVENTIONS[k];
+      const name = cvNames[k];
       const once = c === null ? null : countIn(cv, c, layer);
       const v = once === null || repeats === null ? once : mul(once, repeats);
-      byConvention[cv.name] = perImage(v);
-      regions.add(layer, cv.name, repeats === null ? null : v);
-      const why = v ? cv.approximated?.(layer) : null;
-      if (why) approx.get(cv.name)?.set(why, (approx.get(cv.name)?.get(why) ?? 0) + 1);
+      byConvention[name] = perImage(v);
+      regions.add(layer, name, repeats === null ? null : v);
+      const why = v && cv.approximated ? cv.approximated(layer) : null;
+      if (why) approxOf[k].set(why, (approxOf[k].get(why) ?? 0) + 1);
     }
     let act: number | null = 0;
     if (!layer.folded) {
@@ -110,25 +114,51 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     }
     activations = addKnown(activations, act);
     const p = perLayer[layer.index];
-    layers.push({
-      name: node.name,
-      op: node.op,
-      ...(node.source && node.source !== node.op ? { source: node.source } : {}),
-      family: rule?.family ?? "unknown",
-      status: layer.status,
-      inputs: node.inputs,
-      outputs: node.outputs,
-      params: p ? p.params : null,
-      trainable_params: p ? p.trainable : null,
-      macs: byConvention.macs,
-      flops: byConvention.flops,
-      seed: byConvention.seed,
-      value: byConvention[conv.name],
-      by_convention: byConvention,
-      cost: c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null,
-      activation_bytes: perImage(act),
-      ...(node.region?.some((r) => r.kind === "loop") ? { repeats } : {}),
-    });
+    // One object literal per shape (with or without `source`), not spreads: a spread makes
+    // V8 build each of 100,000 layer objects through its slow generic path.
+    const family = rule?.family ?? "unknown";
+    const params = p ? p.params : null;
+    const trainable = p ? p.trainable : null;
+    const cost = c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null;
+    const row: LayerReport =
+      node.source && node.source !== node.op
+        ? {
+            name: node.name,
+            op: node.op,
+            source: node.source,
+            family,
+            status: layer.status,
+            inputs: node.inputs,
+            outputs: node.outputs,
+            params,
+            trainable_params: trainable,
+            macs: byConvention.macs,
+            flops: byConvention.flops,
+            seed: byConvention.seed,
+            value: byConvention[conv.name],
+            by_convention: byConvention,
+            cost,
+            activation_bytes: perImage(act),
+          }
+        : {
+            name: node.name,
+            op: node.op,
+            family,
+            status: layer.status,
+            inputs: node.inputs,
+            outputs: node.outputs,
+            params,
+            trainable_params: trainable,
+            macs: byConvention.macs,
+            flops: byConvention.flops,
+            seed: byConvention.seed,
+            value: byConvention[conv.name],
+            by_convention: byConvention,
+            cost,
+            activation_bytes: perImage(act),
+          };
+    if (node.region?.some((r) => r.kind === "loop")) row.repeats = repeats;
+    layers.push(row);
   }
   const flow = regions.totals(conv.name);
   const byConv = flow.byConvention;

@@ -10,16 +10,16 @@ export function exact(n: number | null | undefined): string {
 export function compact(n: number | null | undefined): string {
   if (n === null || n === undefined) return "?";
   const abs = Math.abs(n);
-  for (const [unit, v] of [
-    ["T", 1e12],
-    ["G", 1e9],
-    ["M", 1e6],
-    ["K", 1e3],
-  ] as const) {
-    if (abs >= v) return `${(n / v).toFixed(2)}${unit}`;
-  }
+  for (const [unit, v] of COMPACT_UNITS) if (abs >= v) return `${(n / v).toFixed(2)}${unit}`;
   return String(n);
 }
+
+const COMPACT_UNITS = [
+  ["T", 1e12],
+  ["G", 1e9],
+  ["M", 1e6],
+  ["K", 1e3],
+] as const;
 
 /** Bytes with binary units: 243860896 → "232.57 MiB". */
 export function bytes(n: number | null | undefined): string {
