@@ -182,18 +182,28 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   for (let id = 0; id < states.length; id++) {
     const t = states[id];
     if (t.constant) continue;
-    const report: TensorReport = { shape: t.shape, dtype: t.dtype, bytes: bytes[id] };
     const by = producer[id];
-    if (by !== undefined) report.producer = by;
     const f = fields[id];
+    let view: { json: FieldJson; shape?: Shape; region?: FieldRegion } | undefined;
     if (f) {
-      let view = fieldViews.get(f);
+      view = fieldViews.get(f);
       if (!view || !sameShape(view.shape, t.shape)) {
         view = { json: view?.json ?? fieldJson(f), shape: t.shape, region: fieldRegion(f, t.shape, image) };
         fieldViews.set(f, view);
       }
-      report.rf = view.json;
-      if (view.region) report.rf_region = view.region;
+    }
+    let report: TensorReport;
+    if (by !== undefined && view?.region) {
+      // The common case in one literal (keys added one by one move the object's properties
+      // out of line, an allocation more per tensor).
+      report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id], producer: by, rf: view.json, rf_region: view.region };
+    } else {
+      report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id] };
+      if (by !== undefined) report.producer = by;
+      if (view) {
+        report.rf = view.json;
+        if (view.region) report.rf_region = view.region;
+      }
     }
     tensorReports[names[id]] = report;
   }

@@ -130,7 +130,8 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
     const ctx: RuleContext = { node, inputs, outputs: [], attrs: new Attrs(node), opset };
     if (rule?.weightShape) sizeWeights(rule, ctx, ins, states, fileTensors);
     // Outputs of a node whose inputs are all constants are constants (a Constant node has none).
-    const folded = (inputs.length > 0 || node.op === "Constant") && inputs.every((t) => t === undefined || t.constant);
+    let folded = inputs.length > 0 || node.op === "Constant";
+    for (const t of inputs) if (t !== undefined && !t.constant) folded = false;
     if (!rule) {
       // Unknown op: its outputs keep whatever shape the file declares, and nothing is guessed.
       ctx.outputs = node.outputs.map((o) => ({ dtype: g.tensors.get(o)?.dtype ?? "unknown", shape: declared(o) }));

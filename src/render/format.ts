@@ -37,16 +37,25 @@ export function bytes(n: number | null | undefined): string {
 /** A tensor shape without its batch dim (what a per-image report shows). */
 export function perImageShape(shape: Shape | undefined, batch: number): string {
   if (!shape) return "?";
-  const s = shape.length > 1 && shape[0] === batch ? shape.slice(1) : shape;
-  return s.length === 0 ? "scalar" : s.join("×");
+  const from = shape.length > 1 && shape[0] === batch ? 1 : 0;
+  if (shape.length === from) return "scalar";
+  // Joined by hand: a slice and a join per row of a 100,000-row table add up.
+  let text = String(shape[from]);
+  for (let i = from + 1; i < shape.length; i++) text += `×${shape[i]}`;
+  return text;
 }
 
 /** "11/4" for a square field (size/stride), "7×5/4" when axes differ, "global". */
 export function fieldShort(rf: FieldJson | undefined): string {
   if (!rf) return "";
   if ("global" in rf) return "global";
-  const join = (xs: (number | string)[]) => (xs.every((x) => x === xs[0]) ? String(xs[0]) : xs.join("×"));
-  return `${join(rf.size)}/${join(rf.stride)}`;
+  return `${sameOrJoined(rf.size)}/${sameOrJoined(rf.stride)}`;
+}
+
+/** "7" for [7, 7], "7×5" for [7, 5]. */
+function sameOrJoined(xs: (number | string)[]): string {
+  for (let i = 1; i < xs.length; i++) if (xs[i] !== xs[0]) return xs.join("×");
+  return String(xs[0]);
 }
 
 /** Share of a total as a percentage with one decimal. */
