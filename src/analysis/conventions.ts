@@ -204,8 +204,11 @@ export interface Provenance {
 }
 
 const PROVENANCE = new WeakMap<Node, Provenance>();
+const NOTHING_KNOWN: Provenance = Object.freeze({ known: false, foldedBn: false });
 
 export function provenance(node: Node): Provenance {
+  // Most files say nothing of where a layer came from: one shared answer, no cache entry per node.
+  if (!node.meta && !node.module) return NOTHING_KNOWN;
   let p = PROVENANCE.get(node);
   if (p) return p;
   const meta = node.meta ?? {};

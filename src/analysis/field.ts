@@ -383,41 +383,55 @@ export function readRange(
   r: Resample,
 ): { reads: [number, number]; live: [number, number] } | null {
   if (!input || !inLive || typeof count !== "number" || count <= 0) return null;
-  const none = { reads: [0, -1] as [number, number], live: [0, -1] as [number, number] };
-  if (input[0] > input[1] || inLive[0] > inLive[1]) return none;
-  const reaches = (o: number) => {
-    const a = floorDiv(r.num * o + r.lo, r.den);
-    const b = floorDiv(r.num * o + r.hi, r.den);
-    const [l, h] = unitInterval(f, o);
-    return a <= b && b >= inLive[0] && a <= inLive[1] && l <= h;
-  };
+  if (input[0] > input[1] || inLive[0] > inLive[1]) return noReads();
   // The window's input span moves monotonically with o: find where it first reaches the
   // input's live units and where it last does by bisection (a padding of 10⁹ must not mean
-  // 10⁹ steps), then step inward over any units a periodic field leaves empty.
-  const lowest = (ok: (o: number) => boolean, lo: number, hi: number) => {
-    while (lo < hi) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      if (ok(mid)) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
-  let first = lowest((o) => floorDiv(r.num * o + r.hi, r.den) >= inLive[0], 0, count);
-  let last = lowest((o) => floorDiv(r.num * o + r.lo, r.den) > inLive[1], first, count) - 1;
-  if (first > last) return none;
-  while (first <= last && !reaches(first)) first++;
-  while (last >= first && !reaches(last)) last--;
-  if (first > last) return none;
+  // 10⁹ steps), then step inward over any units a periodic field leaves empty. (Plain
+  // loops, no closures: this runs for every window layer and axis.)
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (floorDiv(r.num * mid + r.hi, r.den) >= inLive[0]) hi = mid;
+    else lo = mid + 1;
+  }
+  let first = lo;
+  hi = count;
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (floorDiv(r.num * mid + r.lo, r.den) > inLive[1]) hi = mid;
+    else lo = mid + 1;
+  }
+  let last = lo - 1;
+  if (first > last) return noReads();
+  while (first <= last && !reaches(f, r, inLive, first)) first++;
+  while (last >= first && !reaches(f, r, inLive, last)) last--;
+  if (first > last) return noReads();
   let l = Number.POSITIVE_INFINITY;
   let h = Number.NEGATIVE_INFINITY;
   // Unit u + period sees `shift` pixels further than u: the lowest start lies among the first
   // period of live units and the highest end among the last.
   for (let i = 0; i < Math.min(last - first + 1, f.period); i++) {
-    if (reaches(first + i)) l = Math.min(l, unitInterval(f, first + i)[0]);
-    if (reaches(last - i)) h = Math.max(h, unitInterval(f, last - i)[1]);
+    if (reaches(f, r, inLive, first + i)) l = Math.min(l, unitInterval(f, first + i)[0]);
+    if (reaches(f, r, inLive, last - i)) h = Math.max(h, unitInterval(f, last - i)[1]);
   }
-  if (Math.max(l, input[0]) > Math.min(h, input[1])) return none;
+  if (Math.max(l, input[0]) > Math.min(h, input[1])) return noReads();
   return { reads: [Math.max(l, input[0]), Math.min(h, input[1])], live: [first, last] };
+}
+
+/** No unit reads any pixel. */
+function noReads(): { reads: [number, number]; live: [number, number] } {
+  return { reads: [0, -1], live: [0, -1] };
+}
+
+/** Whether output unit o's window meets the input's live units and its field is not empty. */
+function reaches(f: Periodic, r: Resample, inLive: [number, number], o: number): boolean {
+  const a = floorDiv(r.num * o + r.lo, r.den);
+  const b = floorDiv(r.num * o + r.hi, r.den);
+  if (!(a <= b && b >= inLive[0] && a <= inLive[1])) return false;
+  if (f.period === 1) return f.lo[0] <= f.hi[0];
+  const [l, h] = unitInterval(f, o);
+  return l <= h;
 }
 
 /**

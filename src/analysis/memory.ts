@@ -23,19 +23,56 @@ export interface TensorTable {
   constant: readonly boolean[];
 }
 
-/** Each layer's tensors for the walks, by layer index: distinct inputs in order and outputs, omitted ones left out. */
+/**
+ * Each layer's tensors for the walks, by layer index, in flat typed arrays (the walks run
+ * six times over every layer; arrays of small arrays and the layer objects themselves cost
+ * more to reach than the arithmetic): layer k's distinct inputs, in order and without the
+ * omitted ones, are `ins[inAt[k]] … ins[inAt[k + 1] − 1]`, its outputs likewise.
+ */
 export interface Steps {
-  ins: number[][];
-  outs: number[][];
+  inAt: Int32Array;
+  ins: Int32Array;
+  outAt: Int32Array;
+  outs: Int32Array;
+  /** The layer's first input as written (−1 when it has none or it is omitted): the buffer an in-place op may take. */
+  first: Int32Array;
+  folded: Uint8Array;
+  inPlace: Uint8Array;
 }
 
 function stepsOf(layers: readonly LayerState[]): Steps {
-  const steps: Steps = { ins: [], outs: [] };
+  let count = 0;
+  for (const l of layers) count = Math.max(count, l.index + 1);
+  const inCount = new Int32Array(count);
+  const outCount = new Int32Array(count);
   for (const l of layers) {
-    let clean = true;
-    for (let k = 0; k < l.ins.length && clean; k++) if (l.ins[k] < 0 || l.ins.indexOf(l.ins[k]) !== k) clean = false;
-    steps.ins[l.index] = clean ? l.ins : l.ins.filter((t, k) => t >= 0 && l.ins.indexOf(t) === k);
-    steps.outs[l.index] = l.outs.includes(-1) ? l.outs.filter((t) => t >= 0) : l.outs;
+    for (let k = 0; k < l.ins.length; k++) if (l.ins[k] >= 0 && l.ins.indexOf(l.ins[k]) === k) inCount[l.index]++;
+    for (const o of l.outs) if (o >= 0) outCount[l.index]++;
+  }
+  const inAt = new Int32Array(count + 1);
+  const outAt = new Int32Array(count + 1);
+  for (let k = 0; k < count; k++) {
+    inAt[k + 1] = inAt[k] + inCount[k];
+    outAt[k + 1] = outAt[k] + outCount[k];
+  }
+  const steps: Steps = {
+    inAt,
+    ins: new Int32Array(inAt[count]),
+    outAt,
+    outs: new Int32Array(outAt[count]),
+    first: new Int32Array(count).fill(-1),
+    folded: new Uint8Array(count),
+    inPlace: new Uint8Array(count),
+  };
+  for (const l of layers) {
+    const k = l.index;
+    let p = inAt[k];
+    for (let j = 0; j < l.ins.length; j++) if (l.ins[j] >= 0 && l.ins.indexOf(l.ins[j]) === j) steps.ins[p++] = l.ins[j];
+    p = outAt[k];
+    for (const o of l.outs) if (o >= 0) steps.outs[p++] = o;
+    if (l.ins.length > 0) steps.first[k] = l.ins[0];
+    if (l.folded) steps.folded[k] = 1;
+    if (l.rule?.inPlace) steps.inPlace[k] = 1;
   }
   return steps;
 }
@@ -55,15 +92,20 @@ export function peakMemory(
   countInputs = true,
   steps: Steps = stepsOf(layers),
 ): PeakMemory {
-  const keep = new Set(outputs);
   const n = table.bytes.length;
+  const keep = new Uint8Array(n);
+  for (const t of outputs) keep[t] = 1;
+  const { inAt, ins, outAt, outs, first, folded, inPlace } = steps;
+  // The layer index of each step of the order.
+  const at = new Int32Array(layers.length);
+  for (let i = 0; i < layers.length; i++) at[i] = layers[i].index;
   const lastUse = new Int32Array(n).fill(-1);
-  layers.forEach((l, i) => {
-    for (const t of steps.ins[l.index]) lastUse[t] = i;
-  });
+  for (let i = 0; i < at.length; i++) for (let j = inAt[at[i]]; j < inAt[at[i] + 1]; j++) lastUse[ins[j]] = i;
   const owned = new Uint8Array(n);
   if (!countInputs) for (const t of inputs) owned[t] = 1;
-  const bytes = (t: number): number | null => (owned[t] ? 0 : table.bytes[t]);
+  // Sizes with the caller's inputs at 0; NaN for an unknown size.
+  const size = new Float64Array(n);
+  for (let t = 0; t < n; t++) size[t] = owned[t] ? 0 : (table.bytes[t] ?? Number.NaN);
 
   /**
    * One walk over the order. The first finds the peak and the step it happens at; the live
@@ -75,31 +117,28 @@ export function peakMemory(
     const alive = new Uint8Array(n);
     let current = 0;
     for (const t of inputs) {
-      const b = bytes(t);
-      if (b === null) return { peak: null, step: -1, alive };
+      const b = size[t];
+      if (Number.isNaN(b)) return { peak: null, step: -1, alive };
       if (!alive[t]) current = add(current, b);
       alive[t] = 1;
       live[t] = b;
     }
     let peak = current;
     let step = -1;
-    // Made once per walk, not per layer: a closure per step is 100,000 allocations on a large graph.
-    const dies = (t: number, i: number) => alive[t] === 1 && lastUse[t] === i && !keep.has(t);
-    for (let i = 0; i < layers.length; i++) {
-      const l = layers[i];
-      if (l.folded) continue;
-      const lins = steps.ins[l.index];
-      const louts = steps.outs[l.index];
+    for (let i = 0; i < at.length; i++) {
+      const k = at[i];
+      if (folded[k]) continue;
       let reused = -1;
-      const first = l.ins.length > 0 ? l.ins[0] : -1;
-      for (const o of louts) {
+      const f = first[k];
+      for (let j = outAt[k]; j < outAt[k + 1]; j++) {
+        const o = outs[j];
         if (table.constant[o]) continue;
-        const b = bytes(o);
-        if (b === null) return { peak: null, step: -1, alive };
-        if (l.rule?.inPlace && reused < 0 && first >= 0 && dies(first, i) && live[first] === b) {
+        const b = size[o];
+        if (Number.isNaN(b)) return { peak: null, step: -1, alive };
+        if (inPlace[k] && reused < 0 && f >= 0 && alive[f] === 1 && lastUse[f] === i && !keep[f] && live[f] === b) {
           // The output takes over the input's buffer.
-          reused = first;
-          alive[first] = 0;
+          reused = f;
+          alive[f] = 0;
           alive[o] = 1;
           live[o] = b;
           continue;
@@ -113,14 +152,16 @@ export function peakMemory(
         step = i;
       }
       if (i === stopAt) break;
-      for (const t of lins) {
-        if (t === reused || !dies(t, i)) continue;
+      for (let j = inAt[k]; j < inAt[k + 1]; j++) {
+        const t = ins[j];
+        if (t === reused || alive[t] !== 1 || lastUse[t] !== i || keep[t]) continue;
         current -= live[t];
         alive[t] = 0;
       }
       // Outputs nobody reads (and that are not graph outputs) die at once.
-      for (const o of louts) {
-        if (alive[o] && lastUse[o] < 0 && !keep.has(o)) {
+      for (let j = outAt[k]; j < outAt[k + 1]; j++) {
+        const o = outs[j];
+        if (alive[o] && lastUse[o] < 0 && !keep[o]) {
           current -= live[o];
           alive[o] = 0;
         }
@@ -132,9 +173,9 @@ export function peakMemory(
   const found = walk(-1);
   if (found.peak === null) return { peak: null, live: [] };
   if (found.step < 0) return { peak: found.peak, live: inputs.map((t) => table.names[t]) };
-  const at = walk(found.step);
+  const stop = walk(found.step);
   const live: string[] = [];
-  for (let t = 0; t < n; t++) if (at.alive[t]) live.push(table.names[t]);
+  for (let t = 0; t < n; t++) if (stop.alive[t]) live.push(table.names[t]);
   return { peak: found.peak, layer: layers[found.step].node.name, live };
 }
 
@@ -154,68 +195,93 @@ export function minMemoryOrder(
   table: TensorTable,
   steps: Steps = stepsOf(layers),
 ): LayerState[] | null {
-  const keep = new Set(outputs);
   const n = table.bytes.length;
+  const keep = new Uint8Array(n);
+  for (const t of outputs) keep[t] = 1;
+  const { inAt, ins, outAt, outs, folded } = steps;
+  const m = layers.length;
+  const at = new Int32Array(m);
+  for (let i = 0; i < m; i++) at[i] = layers[i].index;
+  // By position in `layers`: who produces each activation, and each step's activation
+  // inputs (folded layers read and make only constants) as a flat list.
   const producer = new Int32Array(n).fill(-1);
-  const outs = layers.map((l) => steps.outs[l.index]);
-  outs.forEach((st, i) => {
-    if (layers[i].folded) return;
-    for (const o of st) if (!table.constant[o]) producer[o] = i;
-  });
-  const inputsOf = layers.map((l) => (l.folded ? [] : steps.ins[l.index].filter((t) => !table.constant[t])));
-  const remaining = new Int32Array(n);
-  const consumers: number[][] = layers.map(() => []);
-  const indegree = new Int32Array(layers.length);
-  for (let i = 0; i < inputsOf.length; i++) {
-    for (const t of inputsOf[i]) {
-      remaining[t]++;
-      const p = producer[t];
-      if (p >= 0) {
-        indegree[i]++;
-        consumers[p].push(i);
-      }
-    }
-  }
-  const outBytes: number[] = [];
-  for (let i = 0; i < layers.length; i++) {
+  const outBytes = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const k = at[i];
+    if (folded[k]) continue;
     let b = 0;
-    for (const o of outs[i]) {
-      if (layers[i].folded || table.constant[o]) continue;
+    for (let j = outAt[k]; j < outAt[k + 1]; j++) {
+      const o = outs[j];
+      if (table.constant[o]) continue;
+      producer[o] = i;
       const size = table.bytes[o];
       if (size === null) return null;
       b += size;
     }
-    outBytes.push(b);
+    outBytes[i] = b;
+  }
+  const remaining = new Int32Array(n);
+  const indegree = new Int32Array(m);
+  const consumerCount = new Int32Array(m + 1);
+  for (let i = 0; i < m; i++) {
+    const k = at[i];
+    if (folded[k]) continue;
+    for (let j = inAt[k]; j < inAt[k + 1]; j++) {
+      const t = ins[j];
+      if (table.constant[t]) continue;
+      remaining[t]++;
+      const p = producer[t];
+      if (p >= 0) {
+        indegree[i]++;
+        consumerCount[p + 1]++;
+      }
+    }
+  }
+  for (let i = 0; i < m; i++) consumerCount[i + 1] += consumerCount[i];
+  const consumerAt = consumerCount; // consumers of step p: consumers[consumerAt[p] … consumerAt[p + 1])
+  const consumers = new Int32Array(consumerAt[m]);
+  const fill = consumerAt.slice(0, m);
+  for (let i = 0; i < m; i++) {
+    const k = at[i];
+    if (folded[k]) continue;
+    for (let j = inAt[k]; j < inAt[k + 1]; j++) {
+      const t = ins[j];
+      const p = table.constant[t] ? -1 : producer[t];
+      if (p >= 0) consumers[fill[p]++] = i;
+    }
   }
   const score = (i: number): number => {
     let freed = 0;
-    for (const t of inputsOf[i]) if (remaining[t] === 1 && !keep.has(t)) freed += table.bytes[t] ?? 0;
+    const k = at[i];
+    for (let j = inAt[k]; j < inAt[k + 1]; j++) {
+      const t = ins[j];
+      if (!table.constant[t] && remaining[t] === 1 && !keep[t]) freed += table.bytes[t] ?? 0;
+    }
     // An in-place op allocates nothing but keeps its input's buffer: the same net figure.
     return outBytes[i] - freed;
   };
 
   const order: LayerState[] = layers.filter((l) => l.folded);
   const ready = new MinHeap();
-  indegree.forEach((d, i) => {
-    if (d === 0 && !layers[i].folded) ready.push(i);
-  });
+  for (let i = 0; i < m; i++) if (indegree[i] === 0 && !folded[at[i]]) ready.push(i);
   const picked: number[] = [];
   while (ready.size > 0) {
     picked.length = 0;
     while (picked.length < WINDOW && ready.size > 0) picked.push(ready.pop());
     let best = picked[0];
     let bestScore = score(best);
-    for (let k = 1; k < picked.length; k++) {
-      const sc = score(picked[k]);
+    for (let q = 1; q < picked.length; q++) {
+      const sc = score(picked[q]);
       if (sc < bestScore) {
-        best = picked[k];
+        best = picked[q];
         bestScore = sc;
       }
     }
     for (const i of picked) if (i !== best) ready.push(i);
     order.push(layers[best]);
-    for (const t of inputsOf[best]) remaining[t]--;
-    for (const c of consumers[best]) if (--indegree[c] === 0) ready.push(c);
+    const k = at[best];
+    for (let j = inAt[k]; j < inAt[k + 1]; j++) if (!table.constant[ins[j]]) remaining[ins[j]]--;
+    for (let j = consumerAt[best]; j < consumerAt[best + 1]; j++) if (--indegree[consumers[j]] === 0) ready.push(consumers[j]);
   }
   return order;
 }

@@ -81,10 +81,10 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
   };
   const notes: string[] = [];
   const fileTensors: Tensor[] = [];
-  for (const [name, t] of g.tensors) {
+  g.tensors.forEach((t, name) => {
     setState(name, initialState(t));
     fileTensors.push(t);
-  }
+  });
 
   for (const name of Object.keys(bind.inputs ?? {})) {
     if (!g.inputs.includes(name)) {
