@@ -127,7 +127,8 @@ export function inferShapes(g: Graph, order: Node[], bind: Bindings): ShapeResul
     const rule = ruleFor(node.op);
     const ins = node.inputs.map((n) => (n === "" ? -1 : (ids.get(n) ?? -1)));
     const inputs = ins.map((id) => (id < 0 ? undefined : states[id]));
-    const ctx: RuleContext = { node, inputs, outputs: [], attrs: new Attrs(node), opset };
+    // `memo` in the literal: a rule's memo added later would move the context's properties out of line.
+    const ctx: RuleContext = { node, inputs, outputs: [], attrs: new Attrs(node), opset, memo: undefined };
     if (rule?.weightShape) sizeWeights(rule, ctx, ins, states, fileTensors);
     // Outputs of a node whose inputs are all constants are constants (a Constant node has none).
     let folded = inputs.length > 0 || node.op === "Constant";
