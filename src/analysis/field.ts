@@ -527,9 +527,10 @@ function mergeTwo(a: TensorField, b: TensorField, inShapes: Shapes, outShape: Sh
     const p = a.local[d];
     const q = b.local[d];
     if (p.period !== 1 || q.period !== 1 || p.shift !== q.shift || p.lo[0] > p.hi[0] || q.lo[0] > q.hi[0]) return undefined;
-    // As mergeAxis: the wider field, aligned when centred alike.
+    // Centred alike, or the general path, which warns that the paths are not aligned.
+    if (p.lo[0] + p.hi[0] !== q.lo[0] + q.hi[0]) return undefined;
+    // As mergeAxis: the wider field.
     local[d] = { period: 1, shift: p.shift, lo: [Math.min(p.lo[0], q.lo[0])], hi: [Math.max(p.hi[0], q.hi[0])] };
-    if (p.lo[0] + p.hi[0] !== q.lo[0] + q.hi[0]) return undefined; // not aligned: the general path warns
     reads[d] = unionTwo(a.reads[d], b.reads[d]);
     live[d] = unionTwo(a.live[d], b.live[d]);
   }

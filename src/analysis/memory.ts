@@ -222,7 +222,8 @@ export function minMemoryOrder(
   }
   const remaining = new Int32Array(n);
   const indegree = new Int32Array(m);
-  const consumerCount = new Int32Array(m + 1);
+  // Consumers of step p, flat: consumers[consumerAt[p] … consumerAt[p + 1] − 1] (counted first, then placed).
+  const consumerAt = new Int32Array(m + 1);
   for (let i = 0; i < m; i++) {
     const k = at[i];
     if (folded[k]) continue;
@@ -233,12 +234,11 @@ export function minMemoryOrder(
       const p = producer[t];
       if (p >= 0) {
         indegree[i]++;
-        consumerCount[p + 1]++;
+        consumerAt[p + 1]++;
       }
     }
   }
-  for (let i = 0; i < m; i++) consumerCount[i + 1] += consumerCount[i];
-  const consumerAt = consumerCount; // consumers of step p: consumers[consumerAt[p] … consumerAt[p + 1])
+  for (let i = 0; i < m; i++) consumerAt[i + 1] += consumerAt[i];
   const consumers = new Int32Array(consumerAt[m]);
   const fill = consumerAt.slice(0, m);
   for (let i = 0; i < m; i++) {

@@ -240,13 +240,13 @@ function parseNode(m: Msg, depth: number): RawNode {
         n.name = m.name("name");
         break;
       case 4:
-        n.opType = m.name("op_type");
+        n.opType = m.word("op_type");
         break;
       case 5:
         n.attrs.push(parseAttr(m.sub("AttributeProto", m.reach), depth));
         break;
       case 7:
-        n.domain = m.name("domain");
+        n.domain = m.word("domain");
         break;
       case 9: {
         const e = m.sub("StringStringEntryProto", EXACT);
@@ -284,7 +284,7 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   while (m.next()) {
     switch (m.field) {
       case 1:
-        name = m.name("name");
+        name = m.word("name");
         break;
       case 2:
         given = ATTR.FLOAT;

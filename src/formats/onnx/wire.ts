@@ -67,6 +67,8 @@ const CODES: number[][] = [];
 export class Cursor {
   private win: Uint8Array = new Uint8Array(0);
   private winStart = 0;
+  /** Words met so far (see `word`), by a hash of their bytes. */
+  private readonly words = new Map<number, string>();
   readonly size: number;
 
   constructor(readonly src: ByteSource) {
@@ -94,6 +96,30 @@ export class Cursor {
   text(a: number, b: number): string {
     if (a >= this.winStart && b <= this.winStart + this.win.length) return utf8(this.win, a - this.winStart, b - this.winStart);
     return utf8(this.bytes(a, b), 0, b - a);
+  }
+
+  /**
+   * A word of the file's small vocabulary (op types, domains, attribute names): one string
+   * per spelling, found by a hash of its bytes before any string is made. Later maps and
+   * objects keyed by it (the op rules, a node's attributes) then meet the same string,
+   * already hashed and internalized, instead of 100,000 fresh copies of "Conv".
+   */
+  word(a: number, b: number): string {
+    const n = b - a;
+    if (n > 64 || a < this.winStart || b > this.winStart + this.win.length) return this.text(a, b);
+    const w = this.win;
+    const o = a - this.winStart;
+    let h = n;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ w[o + i], 16777619);
+    const hit = this.words.get(h);
+    if (hit !== undefined && hit.length === n) {
+      let i = 0;
+      while (i < n && hit.charCodeAt(i) === w[o + i]) i++;
+      if (i === n) return hit;
+    }
+    const s = this.text(a, b);
+    this.words.set(h, s);
+    return s;
   }
 
   /** Bytes [a, b): from the window when it holds them, else exactly that range from the source. */
@@ -199,6 +225,12 @@ export class Msg {
   name(what: string): string {
     this.expect(LEN, what);
     return this.c.text(this.start, this.end);
+  }
+
+  /** The current field as a word of the file's vocabulary (see Cursor.word). */
+  word(what: string): string {
+    this.expect(LEN, what);
+    return this.c.word(this.start, this.end);
   }
 
   /** The current field as an integer (a varint). */
