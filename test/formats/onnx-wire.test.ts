@@ -35,7 +35,10 @@ test("op types and attribute names read as words analyse as before", () => {
     graph({
       name: "words",
       nodes: [conv("a", "x", "y"), node({ op: "Relu", name: "r", inputs: ["y"], outputs: ["z"] }), conv("b", "z", "out")],
-      initializers: [tensor({ name: "a.w", dims: [4, 3, 3, 3], fill: 4 * 27 * 4 }), tensor({ name: "b.w", dims: [4, 4, 3, 3], fill: 4 * 36 * 4 })],
+      initializers: [
+        tensor({ name: "a.w", dims: [4, 3, 3, 3], fill: 4 * 27 * 4 }),
+        tensor({ name: "b.w", dims: [4, 4, 3, 3], fill: 4 * 36 * 4 }),
+      ],
       inputs: [valueInfo("x", [1, 3, 8, 8])],
       outputs: [valueInfo("out")],
     }),
