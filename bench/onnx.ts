@@ -59,10 +59,23 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Measure {
 }
 
 function medianOf(cmd: string[], runs = RUNS, env: NodeJS.ProcessEnv = process.env): Measure {
-  timed(cmd, env); // warm the page cache and the module cache
-  const ms: Measure[] = [];
-  for (let i = 0; i < runs; i++) ms.push(timed(cmd, env));
-  return { ms: median(ms.map((m) => m.ms)), cpuMs: median(ms.map((m) => m.cpuMs)), rssMB: median(ms.map((m) => m.rssMB)) };
+  return mediansOf([{ cmd, env }], runs)[0];
+}
+
+/**
+ * Several commands measured in turn — one run of each per round, `runs` rounds after a
+ * warm-up round — so a machine that speeds up or slows down during the benchmark (a
+ * neighbour's load, the CPU's clock) shifts all of them alike and their ratios hold.
+ */
+function mediansOf(cmds: { cmd: string[]; env?: NodeJS.ProcessEnv }[], runs = RUNS): Measure[] {
+  for (const { cmd, env } of cmds) timed(cmd, env); // warm the page cache and the module cache
+  const all: Measure[][] = cmds.map(() => []);
+  for (let i = 0; i < runs; i++) for (let k = 0; k < cmds.length; k++) all[k].push(timed(cmds[k].cmd, cmds[k].env));
+  return all.map((ms) => ({
+    ms: median(ms.map((m) => m.ms)),
+    cpuMs: median(ms.map((m) => m.cpuMs)),
+    rssMB: median(ms.map((m) => m.rssMB)),
+  }));
 }
 
 /** Bytes the CLI process read from files (rchar of /proc/self/io at exit, minus node's own start-up). */
@@ -146,12 +159,18 @@ function main(): void {
     for (const [label, path] of files) {
       const size = statSync(path).size;
       const runs = size > 50e6 || label.includes("100,000") ? Math.max(3, RUNS - 2) : RUNS;
-      const cs = medianOf(["node", CLI, path, "--json"], runs);
-      const plain = medianOf(["node", CLI, path, "--json"], runs, PLAIN_ENV);
-      const cat = medianOf(["sh", "-c", `cat '${path}' > /dev/null`], runs);
-      const py = python ? medianOf(["python3", "-c", PY_INFER, path], runs) : undefined;
-      // The table, as a user runs it (the issue's first goal compares this one with onnx).
-      const table = label.includes("synthetic") ? medianOf(["node", CLI, path], runs) : undefined;
+      // The table, as a user runs it, is timed on the synthetic graphs (the issue's first goal compares it with onnx).
+      const cmds: { cmd: string[]; env?: NodeJS.ProcessEnv }[] = [
+        { cmd: ["node", CLI, path, "--json"] },
+        { cmd: ["node", CLI, path, "--json"], env: PLAIN_ENV },
+        { cmd: ["sh", "-c", `cat '${path}' > /dev/null`] },
+      ];
+      const pyAt = python ? cmds.push({ cmd: ["python3", "-c", PY_INFER, path] }) - 1 : -1;
+      const tableAt = label.includes("synthetic") ? cmds.push({ cmd: ["node", CLI, path] }) - 1 : -1;
+      const m = mediansOf(cmds, runs);
+      const [cs, plain, cat] = m;
+      const py = pyAt >= 0 ? m[pyAt] : undefined;
+      const table = tableAt >= 0 ? m[tableAt] : undefined;
       if (table) tableResults.set(label, table);
       if (py) pyResults.set(label, py);
       const read = bytesRead(path);
@@ -210,7 +229,7 @@ function main(): void {
       "## ONNX reading",
       "",
       `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (bench/onnx.ts): ${start}.`,
-      `Each figure is the median of ${RUNS} whole processes (3 for the largest files) after one warm-up run, files in the page cache.`,
+      `Each figure is the median of ${RUNS} whole processes (3 for the largest files) after one warm-up run, files in the page cache; the commands for one file run in turn, one of each per round, so a drift in the machine's speed shifts them alike.`,
       "`convscope` is `node bin/convscope.cjs FILE --json`, the installed command (the bundled CLI, loaded through the V8 code cache the build stores) (stdout to /dev/null); peak RSS from `/usr/bin/time -f %M`;",
       '"read" is the bytes the process read from files (`rchar` of /proc/self/io) beyond what `convscope --version` reads.',
       CA
