@@ -823,17 +823,9 @@ function batchMatMul(c: Ctx): Val[] {
   // On the file's axes (the last two are the matrix): adj_x / adj_y transpose them first.
   const { e } = c;
   const [a, b] = [arg(c, 0, "x"), arg(c, 1, "y")];
-  const adj = (v: Val, on: boolean, k: string) => {
-    const n = e.toLast(v);
-    const rank = v.rank ?? v.constShape?.length;
-    if (!on || rank === undefined) return n;
-    const perm = [...Array(rank).keys()];
-    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-    return e.op("Transpose", e.unique(`${c.n.name}/adj_${k}`), [n], { perm });
-  };
   const ranks = [a.rank ?? a.constShape?.length, b.rank ?? b.constShape?.length];
   const rank = ranks.every((r) => r !== undefined) ? Math.max(...(ranks as number[])) : undefined;
-  const inputs = [adj(a, c.a.bool("adj_x", false), "x"), adj(b, c.a.bool("adj_y", false), "y")];
+  const inputs = [e.matrix(a, c.a.bool("adj_x", false), `${c.n.name}/adj_x`), e.matrix(b, c.a.bool("adj_y", false), `${c.n.name}/adj_y`)];
   return [emit(c, "MatMul", inputs, {}, rank, false)];
 }
 

@@ -164,6 +164,20 @@ export class ChannelsLastGraph {
     return this.op("Transpose", out, [v.name], { perm: lastPerm(v.rank) }, undefined, out);
   }
 
+  /**
+   * An operand of a batched matmul (BatchMatMul, TF.js and TFLite) in the file's order, the
+   * last two axes being the matrix: transposed, as a layer named `name`, when its adj_x /
+   * adj_y flag is set and its rank is known.
+   */
+  matrix(v: Val, adjoint: boolean, name: string): string {
+    const n = this.toLast(v);
+    const rank = v.rank ?? v.constShape?.length;
+    if (!adjoint || rank === undefined) return n;
+    const perm = [...Array(rank).keys()];
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+    return this.op("Transpose", this.unique(name), [n], { perm });
+  }
+
   /** A result in channels-first order when its rank allows, named `name`. */
   out(name: string, rank?: number, first = rank !== undefined && rank >= 3): Val {
     this.used.add(name);

@@ -672,15 +672,10 @@ const OPS: Record<string, Handler> = {
     const e = r.e;
     // BatchMatMulOptions: adj_x 0, adj_y 1. On the file's axes (the last two are the matrix).
     const [a, b] = [need(c, 0, "x"), need(c, 1, "y")];
-    const adj = (v: Val, on: boolean, k: string) => {
-      const n = e.toLast(v);
-      const rank = v.rank ?? v.constShape?.length;
-      if (!on || rank === undefined) return n;
-      const perm = [...Array(rank).keys()];
-      [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-      return e.op("Transpose", e.unique(`${c.layer}/adj_${k}`), [n], { perm });
-    };
-    const inputs = [adj(a, c.o?.bool(0, "adj_x") ?? false, "x"), adj(b, c.o?.bool(1, "adj_y") ?? false, "y")];
+    const inputs = [
+      e.matrix(a, c.o?.bool(0, "adj_x") ?? false, `${c.layer}/adj_x`),
+      e.matrix(b, c.o?.bool(1, "adj_y") ?? false, `${c.layer}/adj_y`),
+    ];
     r.emit(c, "MatMul", inputs, {}, undefined, false);
     return true;
   },
