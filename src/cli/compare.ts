@@ -1,11 +1,11 @@
 import { parseArgs } from "node:util";
 import { compareReports } from "../analysis/compare.js";
 import { type AnalyzeOptions, analyze } from "../analysis/index.js";
-import { OPTIMIZERS, type Optimizer, PRECISIONS, type Precision } from "../analysis/training.js";
+import { OPTIMIZERS, PRECISIONS } from "../analysis/training.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
-import { parseShape, type Shape } from "../core/shape.js";
 import { COMPARE_RENDERERS } from "../render/compare.js";
+import { oneOf, parseInputs, positiveInt } from "./args.js";
 
 export const COMPARE_HELP = `usage: convscope compare <model> <model> [<model> …] [options]
   one table, a column per model (any formats mixed, zoo:NAME too): params, MACs in the chosen
@@ -38,27 +38,15 @@ export function compareCommand(argv: string[], out: (s: string) => void, withMod
   const format = v.json ? "json" : (v.format ?? "table");
   const render = COMPARE_RENDERERS[format];
   if (!render) throw new ConvscopeError(`compare: unknown format '${format}' (known: ${Object.keys(COMPARE_RENDERERS).join(", ")})`);
-  const inputs: Record<string, Shape> = {};
-  for (const s of v.input ?? []) {
-    const eq = s.lastIndexOf("=");
-    if (eq <= 0) throw new ConvscopeError(`--input takes NAME=SHAPE (e.g. data=1x3x224x224), got '${s}'`);
-    inputs[s.slice(0, eq)] = parseShape(s.slice(eq + 1));
-  }
+  const inputs = parseInputs(v.input ?? []);
   const opts: AnalyzeOptions = {};
   if (v.convention !== undefined) opts.convention = v.convention;
-  if (v.batch !== undefined) {
-    const n = Number(v.batch);
-    if (!/^\d+$/.test(v.batch) || n <= 0) throw new ConvscopeError(`--batch takes a positive integer, got '${v.batch}'`);
-    opts.batch = n;
-  }
+  if (v.batch !== undefined) opts.batch = positiveInt("--batch", v.batch);
   if (v.train || v.optimizer !== undefined || v.precision !== undefined) {
-    const optimizer = v.optimizer ?? "adam";
-    const precision = v.precision ?? "fp32";
-    if (!(OPTIMIZERS as readonly string[]).includes(optimizer))
-      throw new ConvscopeError(`--optimizer takes one of ${OPTIMIZERS.join(", ")}, got '${optimizer}'`);
-    if (!(PRECISIONS as readonly string[]).includes(precision))
-      throw new ConvscopeError(`--precision takes one of ${PRECISIONS.join(", ")}, got '${precision}'`);
-    opts.training = { optimizer: optimizer as Optimizer, precision: precision as Precision };
+    opts.training = {
+      optimizer: oneOf("--optimizer", v.optimizer ?? "adam", OPTIMIZERS),
+      precision: oneOf("--precision", v.precision ?? "fp32", PRECISIONS),
+    };
   }
   const reports = positionals.map((m) =>
     withModel(m, (g) => {

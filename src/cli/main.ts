@@ -11,12 +11,12 @@ import { SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import type { Report } from "../core/report.js";
-import { parseShape, type Shape } from "../core/shape.js";
 import { readModel } from "../formats/index.js";
 import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
 import { SWEEP_RENDERERS, sizeFunctionLines } from "../render/sweep.js";
 import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
+import { oneOf, parseInputs, positiveInt } from "./args.js";
 import { compareCommand } from "./compare.js";
 import { fileSource } from "./node-source.js";
 import { deviceRoofline, RUNTIME_COMMANDS, RUNTIME_HELP, runtimeMain } from "./runtime-cli.js";
@@ -230,28 +230,6 @@ function rfQuery(report: Report, v: ReturnType<typeof parse>["values"]): { resul
 function coords(flag: string, s: string): number[] {
   if (!/^\d+(,\d+)*$/.test(s)) throw new ConvscopeError(`${flag} takes comma-separated unit indices like 3,4, got '${s}'`);
   return s.split(",").map(Number);
-}
-
-function parseInputs(specs: string[]): Record<string, Shape> {
-  const inputs: Record<string, Shape> = {};
-  for (const s of specs) {
-    const eq = s.lastIndexOf("=");
-    if (eq <= 0) throw new ConvscopeError(`--input takes NAME=SHAPE (e.g. data=1x3x224x224), got '${s}'`);
-    inputs[s.slice(0, eq)] = parseShape(s.slice(eq + 1));
-  }
-  return inputs;
-}
-
-/** A flag's value from a fixed list, or a one-line error naming the choices. */
-function oneOf<T extends string>(flag: string, value: string, known: readonly T[]): T {
-  if (!(known as readonly string[]).includes(value)) throw new ConvscopeError(`${flag} takes one of ${known.join(", ")}, got '${value}'`);
-  return value as T;
-}
-
-function positiveInt(flag: string, s: string): number {
-  const n = Number(s);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n <= 0) throw new ConvscopeError(`${flag} takes a positive integer, got '${s}'`);
-  return n;
 }
 
 function version(): string {

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { type Device, parseDevice, ROOF_DTYPES, type RoofDType, renderRoofline, roofline } from "../analysis/roofline.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Report } from "../core/report.js";
-import { parseShape, type Shape } from "../core/shape.js";
+import { parseInputs } from "./args.js";
 
 /**
  * The commands that run the model in onnxruntime (`measure`, `verify-rf`) and the
@@ -22,16 +22,6 @@ runtime commands (need onnxruntime-node):
                           the analytic receptive field checked by single-pixel impulses
   --device NAME|peak=2T,bw=50G   (analysis command) roofline estimate per layer: ${["this (measure only)", "desktop-cpu", "a100", "h100", "rtx4090", "jetson-orin", "rpi5"].join(", ")}
 `;
-
-function parseInputs(specs: string[]): Record<string, Shape> {
-  const inputs: Record<string, Shape> = {};
-  for (const s of specs) {
-    const eq = s.lastIndexOf("=");
-    if (eq <= 0) throw new ConvscopeError(`--input takes NAME=SHAPE (e.g. data=1x3x224x224), got '${s}'`);
-    inputs[s.slice(0, eq)] = parseShape(s.slice(eq + 1));
-  }
-  return inputs;
-}
 
 function count(flag: string, s: string | undefined, dflt: number, min = 1): number {
   if (s === undefined) return dflt;

@@ -1,0 +1,27 @@
+import { ConvscopeError } from "../core/errors.js";
+import { parseShape, type Shape } from "../core/shape.js";
+
+/** Option values shared by the commands (analysis, compare, the runtime commands), each checked the same way. */
+
+/** `--input NAME=SHAPE` flags as input name → shape. */
+export function parseInputs(specs: string[]): Record<string, Shape> {
+  const inputs: Record<string, Shape> = {};
+  for (const s of specs) {
+    const eq = s.lastIndexOf("=");
+    if (eq <= 0) throw new ConvscopeError(`--input takes NAME=SHAPE (e.g. data=1x3x224x224), got '${s}'`);
+    inputs[s.slice(0, eq)] = parseShape(s.slice(eq + 1));
+  }
+  return inputs;
+}
+
+/** A flag's value from a fixed list, or a one-line error naming the choices. */
+export function oneOf<T extends string>(flag: string, value: string, known: readonly T[]): T {
+  if (!(known as readonly string[]).includes(value)) throw new ConvscopeError(`${flag} takes one of ${known.join(", ")}, got '${value}'`);
+  return value as T;
+}
+
+export function positiveInt(flag: string, s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n <= 0) throw new ConvscopeError(`${flag} takes a positive integer, got '${s}'`);
+  return n;
+}
