@@ -90,3 +90,22 @@ const ONNX_CODES: Record<number, DType> = {
 export function onnxDType(code: number): DType {
   return ONNX_CODES[code] ?? "unknown";
 }
+
+/** The ONNX code a reader writes in `Cast(to=…)` for an element type it casts to (Keras `cast`, a `.pt2`'s `_to_copy`); undefined for the others. */
+export function castCode(t: string): number | undefined {
+  return Object.hasOwn(CAST_CODES, t) ? CAST_CODES[t as keyof typeof CAST_CODES] : undefined;
+}
+
+const CAST_CODES = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  bfloat16: 16,
+} as const;

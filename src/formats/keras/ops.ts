@@ -1,3 +1,4 @@
+import { castCode } from "../../core/dtype.js";
 import type { AttrValue } from "../../core/graph.js";
 import type { Dim, Shape } from "../../core/shape.js";
 import { activation } from "./activation.js";
@@ -373,21 +374,9 @@ const getItem: Translate = (c) => {
   return reorder(c, sq, keptOrder(c, rank, dropped));
 };
 
-const DTYPES: Record<string, number> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  bfloat16: 16,
-};
-
 const cast: Translate = (c) => {
   const dtype = c.cfg.str("dtype", "float32");
-  const to = DTYPES[dtype];
+  const to = castCode(dtype);
   if (to === undefined) fail(c, `cast to '${dtype}' is not supported`);
   return c.em.node("Cast", c.name, [operand(c, positional(c)[0], 0)], { to }, c.cls);
 };

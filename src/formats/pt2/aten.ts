@@ -1,7 +1,7 @@
-import type { DType } from "../../core/dtype.js";
+import { castCode, type DType } from "../../core/dtype.js";
 import type { AttrValue } from "../../core/graph.js";
 import type { Args, Emitter, Origin } from "./emit.js";
-import { bad, ONNX_CODE, scalarType } from "./schema.js";
+import { bad, scalarType } from "./schema.js";
 
 /**
  * ATen ops (both the high-level ones torch.export keeps by default and the core ATen set
@@ -463,7 +463,7 @@ const TRANSLATE: Record<string, Translate> = {
   _to_copy: (c) => {
     const { a } = c;
     const dtypeArg = a.node.inputs.find((i) => i.name === "dtype")?.arg;
-    const code = typeof dtypeArg?.as_scalar_type === "number" ? ONNX_CODE[scalarType(dtypeArg.as_scalar_type as number)] : undefined;
+    const code = typeof dtypeArg?.as_scalar_type === "number" ? castCode(scalarType(dtypeArg.as_scalar_type as number)) : undefined;
     single(c, code === undefined ? "Identity" : "Cast", [a.tensor("self")], code === undefined ? {} : { to: code });
   },
   constant_pad_nd: (c) => {

@@ -74,21 +74,6 @@ export function scalarType(code: number): DType {
   return SCALAR_TYPES[code] ?? "unknown";
 }
 
-/** ONNX TensorProto codes for `Cast(to=…)`, by IR dtype. */
-export const ONNX_CODE: Partial<Record<DType, number>> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  uint16: 4,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  bfloat16: 16,
-};
-
 /**
  * A size: an integer, or a symbol (`s77`) kept by name so that `--input` binds it; a
  * compound expression (`2*s53`) is kept as its text (it is only used where no rule infers the
