@@ -7,6 +7,11 @@
  * be checked against the published parameter counts.
  */
 
+import assert from "node:assert/strict";
+import { analyze } from "../../src/analysis/index.js";
+import type { Graph } from "../../src/core/graph.js";
+import type { LayerReport, Report } from "../../src/core/report.js";
+import { bufferSource, readModel } from "../../src/formats/index.js";
 import { MOBILENET_V1_BLOCKS } from "../support/mobilenet-v1.js";
 
 type J = Record<string, unknown>;
@@ -285,4 +290,24 @@ export function mobilenet(style: 2 | 3 = 3): J {
   x = m.layer("Reshape", "reshape_2", { target_shape: [1000] }, x);
   x = m.layer("Activation", "predictions", { activation: "softmax" }, x);
   return m.build([x]);
+}
+
+/**
+ * Reads a config through content detection and analyses it: the graph, the report, a layer
+ * by name (failing with the names there are) and the IR shape of a tensor by name.
+ */
+export function analyzeConfig(config: object): {
+  g: Graph;
+  r: Report;
+  layer(name: string): LayerReport;
+  tensorShape(name: string): unknown;
+} {
+  const g = readModel(bufferSource("model.json", new TextEncoder().encode(JSON.stringify(config))));
+  const r = analyze(g);
+  const layer = (name: string) => {
+    const l = r.layers.find((x) => x.name === name);
+    assert.ok(l, `no layer ${name} (have ${r.layers.map((x) => x.name).join(", ")})`);
+    return l;
+  };
+  return { g, r, layer, tensorShape: (name: string) => r.tensors[name]?.shape };
 }

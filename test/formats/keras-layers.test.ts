@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { analyze } from "../../src/analysis/index.js";
-import type { Graph } from "../../src/core/graph.js";
-import type { LayerReport, Report } from "../../src/core/report.js";
-import { bufferSource, readModel } from "../../src/formats/index.js";
-import { KerasConfig, type Ref } from "./keras-apps.js";
+import { analyzeConfig, KerasConfig, type Ref } from "./keras-apps.js";
 
-/** Reads a config through content detection and analyses it. */
-function run(config: object): { g: Graph; r: Report; layer(name: string): LayerReport; shape(name: string): unknown } {
-  const g = readModel(bufferSource("model.json", new TextEncoder().encode(JSON.stringify(config))));
-  const r = analyze(g);
-  const layer = (name: string) => {
-    const l = r.layers.find((x) => x.name === name);
-    assert.ok(l, `no layer ${name} (have ${r.layers.map((x) => x.name).join(", ")})`);
-    return l;
-  };
-  return { g, r, layer, shape: (name: string) => r.tensors[layer(name).outputs[0]]?.shape };
+/** Reads a config and analyses it; `shape` is a layer's first output's. */
+function run(config: object) {
+  const a = analyzeConfig(config);
+  return { ...a, shape: (name: string) => a.tensorShape(a.layer(name).outputs[0]) };
 }
 
 const conv = (filters: number, k: number | number[], o: object = {}) => ({

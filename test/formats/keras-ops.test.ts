@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { analyze } from "../../src/analysis/index.js";
 import { ConvscopeError } from "../../src/core/errors.js";
-import type { Graph } from "../../src/core/graph.js";
-import type { LayerReport, Report } from "../../src/core/report.js";
-import { bufferSource, readModel } from "../../src/formats/index.js";
-import { KerasConfig } from "./keras-apps.js";
+import { analyzeConfig, KerasConfig } from "./keras-apps.js";
 
 /**
  * Keras 3 operation nodes (keras.src.ops.*) and the layers added with them (LayerScale,
@@ -14,15 +10,9 @@ import { KerasConfig } from "./keras-apps.js";
  * channels-last tensors of rank ≥ 3 shown channels-first.
  */
 
-function run(config: object): { g: Graph; r: Report; layer(name: string): LayerReport; shape(name: string): unknown } {
-  const g = readModel(bufferSource("model.json", new TextEncoder().encode(JSON.stringify(config))));
-  const r = analyze(g);
-  const layer = (name: string) => {
-    const l = r.layers.find((x) => x.name === name);
-    assert.ok(l, `no layer ${name} (have ${r.layers.map((x) => x.name).join(", ")})`);
-    return l;
-  };
-  return { g, r, layer, shape: (name: string) => r.tensors[name]?.shape };
+function run(config: object) {
+  const a = analyzeConfig(config);
+  return { ...a, shape: a.tensorShape };
 }
 
 const conv = (filters: number, k: number) => ({
