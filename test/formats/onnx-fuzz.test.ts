@@ -5,7 +5,7 @@ import { analyze } from "../../src/analysis/index.js";
 import { ConvscopeError } from "../../src/core/errors.js";
 import { bufferSource, readModel } from "../../src/formats/index.js";
 import { prng } from "../support/prng.js";
-import { attr, DT, fields, graph, model, node, tensor, valueInfo } from "./onnx-writer.js";
+import { attr, DT, fields, graph, model, node, tensor, valueInfo, varintBytes } from "./onnx-writer.js";
 
 /**
  * Mutates small ONNX models (random byte changes, truncations, corrupted length fields,
@@ -87,17 +87,6 @@ function lengthFields(b: Uint8Array, kind = "model", from = 0, to = b.length, ou
   return out;
 }
 
-function varint(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let x = v % 128;
-    v = Math.floor(v / 128);
-    if (v > 0) x |= 0x80;
-    out.push(x);
-  } while (v > 0);
-  return out;
-}
-
 function concat(...parts: ArrayLike<number>[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -133,7 +122,7 @@ function mutate(base: Uint8Array, lens: number[], rnd: () => number): { bytes: U
     end++;
     const choices = [0, 1, int(base.length), base.length * 2, 2 ** 31, 2 ** 53, int(128)];
     const v = choices[int(choices.length)];
-    const bytes = concat(base.subarray(0, p), varint(v), base.subarray(end));
+    const bytes = concat(base.subarray(0, p), varintBytes(v), base.subarray(end));
     return { bytes, how: `length at ${p} set to ${v}` };
   }
   const p = int(base.length);

@@ -13,7 +13,8 @@ type Part = Uint8Array | { fill: number };
 
 const enc = new TextEncoder();
 
-function varintBytes(v: number | bigint): Uint8Array {
+/** A varint's bytes (negative numbers as 64-bit two's complement, as protobuf writes int64). */
+export function varintBytes(v: number | bigint): Uint8Array {
   let x = BigInt.asUintN(64, BigInt(v));
   const out: number[] = [];
   do {
