@@ -25,3 +25,15 @@ export function positiveInt(flag: string, s: string): number {
   if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n <= 0) throw new ConvscopeError(`${flag} takes a positive integer, got '${s}'`);
   return n;
 }
+
+/**
+ * A command's flags through its `parse` (node's parseArgs); an unknown or malformed flag
+ * becomes the one-line error, saying where the help is (`--help`, `convscope serve --help`).
+ */
+export function parseFlags<T>(parse: (argv: string[]) => T, argv: string[], help = "--help", prefix = ""): T {
+  try {
+    return parse(argv);
+  } catch (e) {
+    throw new ConvscopeError(`${prefix}${(e as Error).message} (see ${help})`);
+  }
+}

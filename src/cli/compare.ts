@@ -5,7 +5,7 @@ import { OPTIMIZERS, PRECISIONS } from "../analysis/training.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import { COMPARE_RENDERERS } from "../render/compare.js";
-import { oneOf, parseInputs, positiveInt } from "./args.js";
+import { oneOf, parseFlags, parseInputs, positiveInt } from "./args.js";
 
 export const COMPARE_HELP = `usage: convscope compare <model> <model> [<model> …] [options]
   one table, a column per model (any formats mixed, zoo:NAME too): params, MACs in the chosen
@@ -23,13 +23,7 @@ options:
 
 /** `convscope compare a.onnx b.prototxt zoo:resnet50 …`; returns the exit code. */
 export function compareCommand(argv: string[], out: (s: string) => void, withModel: <R>(model: string, use: (g: Graph) => R) => R): number {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw new ConvscopeError(`compare: ${(e as Error).message} (see convscope compare --help)`);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parseFlags(parse, argv, "convscope compare --help", "compare: ");
   if (v.help) {
     out(COMPARE_HELP);
     return 0;

@@ -16,7 +16,7 @@ import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
 import { SWEEP_RENDERERS, sizeFunctionLines } from "../render/sweep.js";
 import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
-import { oneOf, parseInputs, positiveInt } from "./args.js";
+import { oneOf, parseFlags, parseInputs, positiveInt } from "./args.js";
 import { compareCommand } from "./compare.js";
 import { fileSource } from "./node-source.js";
 import { deviceRoofline, RUNTIME_COMMANDS, RUNTIME_HELP, runtimeMain } from "./runtime-cli.js";
@@ -72,13 +72,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 }
 
 function run(argv: string[], out: (s: string) => void): number {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw new ConvscopeError(`${(e as Error).message} (see --help)`);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parseFlags(parse, argv);
   if (v.help) {
     out(HELP);
     out(RUNTIME_HELP);

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { type Device, parseDevice, ROOF_DTYPES, type RoofDType, renderRoofline, roofline } from "../analysis/roofline.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Report } from "../core/report.js";
-import { parseInputs } from "./args.js";
+import { parseFlags, parseInputs } from "./args.js";
 
 /**
  * The commands that run the model in onnxruntime (`measure`, `verify-rf`) and the
@@ -63,13 +63,7 @@ export async function runtimeMain(argv: string[], out: (s: string) => void, err:
 
 async function run(argv: string[], out: (s: string) => void, err: (s: string) => void, tty: boolean): Promise<number> {
   const [cmd, ...rest] = argv;
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(rest);
-  } catch (e) {
-    throw new ConvscopeError(`${(e as Error).message} (see --help)`);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parseFlags(parse, rest);
   if (v.help) {
     out(RUNTIME_HELP);
     return 0;

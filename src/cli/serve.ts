@@ -8,6 +8,7 @@ import { ConvscopeError } from "../core/errors.js";
 import { readModel } from "../formats/index.js";
 import { mergeRanges, recordingSource } from "../formats/source.js";
 import { ZOO } from "../zoo/index.js";
+import { parseFlags } from "./args.js";
 import { fileSource } from "./node-source.js";
 
 // http and child_process are loaded when a page is served, not at every start of the
@@ -140,13 +141,7 @@ function openBrowser(url: string, err: (s: string) => void): void {
  * process alive); bad arguments and unreadable models throw ConvscopeError for main's one line.
  */
 export function serve(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw new ConvscopeError(`${(e as Error).message} (see convscope serve --help)`);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parseFlags(parse, argv, "convscope serve --help");
   if (v.help) {
     out(HELP);
     return 0;
