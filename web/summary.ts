@@ -1,5 +1,5 @@
 import type { Report, Totals, TrainingReport } from "../src/core/report.js";
-import { lowerBound } from "../src/render/format.js";
+import { lowerBound, totalOr } from "../src/render/format.js";
 import { type Child, fill, h } from "./dom.js";
 import { bytes, compact, exact, lastFeatureMap, localField } from "./format.js";
 
@@ -248,7 +248,7 @@ export function renderSummary(el: HTMLElement, r: Report, onConvention: (name: s
                   title: c.value === null ? (lowerBound(r, c.name, exact) ?? "unknown") : exact(c.value),
                 },
               },
-              c.value === null ? (lowerBound(r, c.name, exact) ?? exact(c.value)) : exact(c.value),
+              totalOr(r, c.name, c.value, exact),
             ),
             h("td", {}, c.includes, ...(c.approximated ? [h("div", { class: "muted" }, `approximated — ${c.approximated}`)] : [])),
             h("td", { class: "muted" }, c.used),
