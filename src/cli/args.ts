@@ -1,7 +1,7 @@
 import { ConvscopeError } from "../core/errors.js";
 import { parseShape, type Shape } from "../core/shape.js";
 
-/** Option values shared by the commands (analysis, compare, the runtime commands), each checked the same way. */
+/** What the commands (analysis, compare, serve, the runtime commands) share: their flags, checked the same way, and how they fail. */
 
 /** `--input NAME=SHAPE` flags as input name → shape. */
 export function parseInputs(specs: string[]): Record<string, Shape> {
@@ -36,4 +36,19 @@ export function parseFlags<T>(parse: (argv: string[]) => T, argv: string[], help
   } catch (e) {
     throw new ConvscopeError(`${prefix}${(e as Error).message} (see ${help})`);
   }
+}
+
+/**
+ * A command's failure as its exit code, written as one line: 2 for bad input (a
+ * ConvscopeError, naming the file, layer and problem), 1 for anything else — a convscope
+ * bug, still one line, never a stack trace unless CONVSCOPE_DEBUG asks for it.
+ */
+export function failure(e: unknown, err: (s: string) => void): number {
+  if (e instanceof ConvscopeError) {
+    err(`convscope: ${e.oneLine()}\n`);
+    return 2;
+  }
+  err(`convscope: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+  if (process.env.CONVSCOPE_DEBUG) err(`${(e as Error)?.stack}\n`);
+  return 1;
 }

@@ -16,7 +16,7 @@ import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
 import { SWEEP_RENDERERS, sizeFunctionLines } from "../render/sweep.js";
 import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
-import { oneOf, parseFlags, parseInputs, positiveInt } from "./args.js";
+import { failure, oneOf, parseFlags, parseInputs, positiveInt } from "./args.js";
 import { compareCommand } from "./compare.js";
 import { fileSource } from "./node-source.js";
 import { deviceRoofline, RUNTIME_COMMANDS, RUNTIME_HELP, runtimeMain } from "./runtime-cli.js";
@@ -60,14 +60,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     if (argv[0] === "compare") return compareCommand(argv.slice(1), out, withModel);
     return run(argv, out);
   } catch (e) {
-    if (e instanceof ConvscopeError) {
-      err(`convscope: ${e.oneLine()}\n`);
-      return 2;
-    }
-    // Anything else is a convscope bug: still one line, never a stack trace (unless asked).
-    err(`convscope: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-    if (process.env.CONVSCOPE_DEBUG) err(`${(e as Error)?.stack}\n`);
-    return 1;
+    return failure(e, err);
   }
 }
 

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { type Device, parseDevice, ROOF_DTYPES, type RoofDType, renderRoofline, roofline } from "../analysis/roofline.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Report } from "../core/report.js";
-import { parseFlags, parseInputs } from "./args.js";
+import { failure, parseFlags, parseInputs } from "./args.js";
 
 /**
  * The commands that run the model in onnxruntime (`measure`, `verify-rf`) and the
@@ -51,13 +51,7 @@ export async function runtimeMain(argv: string[], out: (s: string) => void, err:
   try {
     return await run(argv, out, err, tty);
   } catch (e) {
-    if (e instanceof ConvscopeError) {
-      err(`convscope: ${e.oneLine()}\n`);
-      return 2;
-    }
-    err(`convscope: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-    if (process.env.CONVSCOPE_DEBUG) err(`${(e as Error)?.stack}\n`);
-    return 1;
+    return failure(e, err);
   }
 }
 
