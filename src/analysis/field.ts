@@ -51,6 +51,83 @@ export interface FieldResult {
   warnings: string[];
 }
 
+/** Numbers kept per image axis by a PlainField: shift, lo, hi, then reads and live as first/last (NaN: null). */
+const PLAIN = 7;
+
+/**
+ * A local, non-global field whose every axis has period 1 and whose reads are tracked — what
+ * nearly every tensor of a CNN has — kept as one list of numbers rather than ~10 small objects
+ * (its Periodic per axis with two lists, a tuple per axis for reads and live, and their
+ * lists). Fields live until the report is made, so on a 100,000-layer graph the objects
+ * were millions of survivors the garbage collector copied and marked again and again.
+ * `local`, `reads` and `live` are made afresh, as short-lived objects, when read.
+ */
+class PlainField implements TensorField {
+  readonly global = false;
+  constructor(
+    readonly axes: (number | null)[],
+    readonly aligned: boolean,
+    readonly unknown: true | undefined,
+    readonly v: number[],
+  ) {}
+
+  get local(): Periodic[] {
+    const n = this.v.length / PLAIN;
+    const local: Periodic[] = new Array(n);
+    for (let d = 0; d < n; d++) {
+      const k = d * PLAIN;
+      local[d] = { period: 1, shift: this.v[k], lo: [this.v[k + 1]], hi: [this.v[k + 2]] };
+    }
+    return local;
+  }
+
+  get reads(): ([number, number] | null)[] {
+    return this.pairs(3);
+  }
+
+  get live(): ([number, number] | null)[] {
+    return this.pairs(5);
+  }
+
+  private pairs(at: number): ([number, number] | null)[] {
+    const n = this.v.length / PLAIN;
+    const out: ([number, number] | null)[] = new Array(n);
+    for (let d = 0; d < n; d++) {
+      const k = d * PLAIN + at;
+      out[d] = Number.isNaN(this.v[k]) ? null : [this.v[k], this.v[k + 1]];
+    }
+    return out;
+  }
+}
+
+/** The field to keep for a tensor: a PlainField when it is one, else the field itself. */
+function stored(f: TensorField): TensorField {
+  if (f instanceof PlainField || f.global || !f.local || !f.reads || !f.live) return f;
+  const n = f.local.length;
+  if (f.reads.length !== n || f.live.length !== n) return f;
+  const v: number[] = new Array(n * PLAIN).fill(0);
+  for (let d = 0; d < n; d++) {
+    const p = f.local[d];
+    if (p.period !== 1) return f;
+    const k = d * PLAIN;
+    const r = f.reads[d];
+    const l = f.live[d];
+    v[k] = p.shift;
+    v[k + 1] = p.lo[0];
+    v[k + 2] = p.hi[0];
+    v[k + 3] = r ? r[0] : Number.NaN;
+    v[k + 4] = r ? r[1] : Number.NaN;
+    v[k + 5] = l ? l[0] : Number.NaN;
+    v[k + 6] = l ? l[1] : Number.NaN;
+  }
+  return new PlainField(f.axes, f.aligned, f.unknown ? true : undefined, v);
+}
+
+/** A plain object copy of a field (a PlainField's parts are getters, which a spread would not copy). */
+function plain(f: TensorField): TensorField {
+  return { axes: f.axes, local: f.local, global: f.global, aligned: f.aligned, unknown: f.unknown, reads: f.reads, live: f.live };
+}
+
 /** A phase table longer than this is summarised by its bounding field (and flagged not aligned). */
 const MAX_PERIOD = 4096;
 
@@ -213,7 +290,7 @@ export function receptiveFields(
     if (!layer.rule || !inShapes[0]) {
       // No rule, or an input shape nobody could infer: geometry is unknown, so the output
       // is at least the merge of its inputs and is flagged as passing an unknown op.
-      out = { ...pointwise(ins, inShapes, outShape, node.name, warnings), unknown: true };
+      out = { ...plain(pointwise(ins, inShapes, outShape, node.name, warnings)), unknown: true };
     } else {
       // Inputs read for their values (shapes, pads, scales) are not data paths.
       const value = layer.rule.valueInputs;
@@ -221,7 +298,7 @@ export function receptiveFields(
       const field = geometry(layer, warnings);
       out = field
         ? apply(field, data, inShapes, outShape, node.name, warnings)
-        : { ...pointwise(data, inShapes, outShape, node.name, warnings), unknown: true };
+        : { ...plain(pointwise(data, inShapes, outShape, node.name, warnings)), unknown: true };
     }
     if (!outShape || out.axes.length !== outShape.length) {
       // The output's axes could not be followed: its units depend on the whole input.
@@ -231,9 +308,10 @@ export function receptiveFields(
       // No image axis left: a tensor that mixed positions is global; one that dropped them
       // without mixing (Shape, Size) depends on no position and has no field at all.
       if (!out.global && !out.unknown) continue;
-      out = { ...out, local: undefined, global: true };
+      out = { ...plain(out), local: undefined, global: true };
     }
-    for (const o of layer.outs) if (o >= 0) fields[o] = out;
+    const keep = stored(out);
+    for (const o of layer.outs) if (o >= 0) fields[o] = keep;
   }
   return { fields, warnings };
 }
@@ -301,10 +379,12 @@ function repeat(
   const a = ins[f.from];
   const b = ins[f.to];
   const once = () => pointwise(ins, inShapes, outShape, node, warnings);
-  if (!a?.local || !b?.local || a.global || b.global || a.axes.join() !== b.axes.join()) return once();
+  const al = a?.local;
+  const bl = b?.local;
+  if (!a || !b || !al || !bl || a.global || b.global || a.axes.join() !== b.axes.join()) return once();
   const local: Periodic[] = [];
-  for (const [i, p1] of b.local.entries()) {
-    const p0 = a.local[i];
+  for (const [i, p1] of bl.entries()) {
+    const p0 = al[i];
     if (!p0 || p0.period !== 1 || p1.period !== 1 || p0.shift !== p1.shift) {
       warnings.push(`receptive field: '${node}': its body changes the field's stride or phase; one iteration is reported`);
       return once();
@@ -338,6 +418,10 @@ function resample(
 ): TensorField {
   const x = ins[0];
   if (!x) return globalOf(ins, outShape);
+  if (x instanceof PlainField && onlyFirst(ins)) {
+    const plain = resamplePlain(x, rs, outShape);
+    if (plain) return plain;
+  }
   const rank = x.axes.length;
   const local = x.local ? [...x.local] : undefined;
   const reads = x.reads ? [...x.reads] : undefined;
@@ -365,6 +449,46 @@ function resample(
   // Another input derived from the image (a dynamic kernel) makes every output see all of it.
   const global = x.global || ins.slice(1).some((f) => f !== undefined);
   return { axes: [...x.axes], local, global, aligned, unknown, reads, live };
+}
+
+/**
+ * `resample` of a PlainField by windows (den 1), the conv and pooling case, on its numbers:
+ * compose's closed form per axis and readRange, giving a PlainField again. Undefined for
+ * any other resampling (the general path takes it).
+ */
+/** Whether only input 0 has a field (no second input derived from the image). */
+function onlyFirst(ins: (TensorField | undefined)[]): boolean {
+  for (let i = 1; i < ins.length; i++) if (ins[i] !== undefined) return false;
+  return true;
+}
+
+function resamplePlain(x: PlainField, rs: Resample[], outShape: Shape | undefined): PlainField | undefined {
+  const v = x.v.slice();
+  const rank = x.axes.length;
+  for (let i = 0; i < rs.length; i++) {
+    const t = rank - rs.length + i;
+    const a = x.axes[t];
+    if (a === null || a === undefined) continue;
+    const r = rs[i];
+    const k = a * PLAIN;
+    if (r.den !== 1 || r.hi < r.lo || k >= v.length) return undefined;
+    const step = r.step ?? 1;
+    const last = r.lo + Math.floor((r.hi - r.lo) / step) * step;
+    const shift = v[k];
+    const f: Periodic = { period: 1, shift: r.num * shift, lo: [r.lo * shift + v[k + 1]], hi: [last * shift + v[k + 2]] };
+    v[k] = f.shift;
+    v[k + 1] = f.lo[0];
+    v[k + 2] = f.hi[0];
+    const rr =
+      Number.isNaN(v[k + 3]) || Number.isNaN(v[k + 5])
+        ? null
+        : readRange(f, outShape?.[t], [v[k + 3], v[k + 4]], [v[k + 5], v[k + 6]], r);
+    v[k + 3] = rr ? rr.reads[0] : Number.NaN;
+    v[k + 4] = rr ? rr.reads[1] : Number.NaN;
+    v[k + 5] = rr ? rr.live[0] : Number.NaN;
+    v[k + 6] = rr ? rr.live[1] : Number.NaN;
+  }
+  return new PlainField(x.axes, x.aligned, x.unknown, v);
 }
 
 /**
@@ -514,25 +638,34 @@ function pointwise(
 function mergeTwo(a: TensorField, b: TensorField, inShapes: Shapes, outShape: Shape | undefined): TensorField | undefined {
   const sa = inShapes[0];
   const sb = inShapes[1];
-  if (!outShape || !sa || !sb || !a.local || !b.local || !a.reads || !b.reads || !a.live || !b.live) return undefined;
+  if (!outShape || !sa || !sb) return undefined;
   const rank = outShape.length;
   if (sa.length !== rank || sb.length !== rank || a.axes.length !== rank || b.axes.length !== rank) return undefined;
   for (let t = 0; t < rank; t++) if (sa[t] !== outShape[t] || sb[t] !== outShape[t] || a.axes[t] !== b.axes[t]) return undefined;
-  const dims = a.local.length;
-  if (b.local.length !== dims) return undefined;
+  if (a instanceof PlainField && b instanceof PlainField) return mergePlain(a, b);
+  // Each part read once: a PlainField makes them afresh on every read.
+  const al = a.local;
+  const bl = b.local;
+  const ar = a.reads;
+  const br = b.reads;
+  const av = a.live;
+  const bv = b.live;
+  if (!al || !bl || !ar || !br || !av || !bv) return undefined;
+  const dims = al.length;
+  if (bl.length !== dims) return undefined;
   const local: Periodic[] = new Array(dims);
   const reads: ([number, number] | null)[] = new Array(dims);
   const live: ([number, number] | null)[] = new Array(dims);
   for (let d = 0; d < dims; d++) {
-    const p = a.local[d];
-    const q = b.local[d];
+    const p = al[d];
+    const q = bl[d];
     if (p.period !== 1 || q.period !== 1 || p.shift !== q.shift || p.lo[0] > p.hi[0] || q.lo[0] > q.hi[0]) return undefined;
     // Centred alike, or the general path, which warns that the paths are not aligned.
     if (p.lo[0] + p.hi[0] !== q.lo[0] + q.hi[0]) return undefined;
     // As mergeAxis: the wider field.
     local[d] = { period: 1, shift: p.shift, lo: [Math.min(p.lo[0], q.lo[0])], hi: [Math.max(p.hi[0], q.hi[0])] };
-    reads[d] = unionTwo(a.reads[d], b.reads[d]);
-    live[d] = unionTwo(a.live[d], b.live[d]);
+    reads[d] = unionTwo(ar[d], br[d]);
+    live[d] = unionTwo(av[d], bv[d]);
   }
   return {
     axes: a.axes,
@@ -543,6 +676,44 @@ function mergeTwo(a: TensorField, b: TensorField, inShapes: Shapes, outShape: Sh
     reads,
     live,
   };
+}
+
+/** mergeTwo of two PlainFields, on their numbers (the same checks and result). */
+function mergePlain(a: PlainField, b: PlainField): PlainField | undefined {
+  const p = a.v;
+  const q = b.v;
+  if (p.length !== q.length) return undefined;
+  const v: number[] = new Array(p.length).fill(0);
+  for (let k = 0; k < p.length; k += PLAIN) {
+    if (p[k] !== q[k] || p[k + 1] > p[k + 2] || q[k + 1] > q[k + 2] || p[k + 1] + p[k + 2] !== q[k + 1] + q[k + 2]) return undefined;
+    v[k] = p[k];
+    v[k + 1] = Math.min(p[k + 1], q[k + 1]);
+    v[k + 2] = Math.max(p[k + 2], q[k + 2]);
+    unionInto(v, k + 3, p, q);
+    unionInto(v, k + 5, p, q);
+  }
+  return new PlainField(a.axes, a.aligned && b.aligned, a.unknown || b.unknown, v);
+}
+
+/** unionTwo on the pairs at k of two PlainFields' numbers (NaN: null), written into v at k. */
+function unionInto(v: number[], k: number, p: number[], q: number[]): void {
+  let l = Number.NaN;
+  let h = Number.NaN;
+  if (!Number.isNaN(p[k]) && !Number.isNaN(q[k])) {
+    if (p[k] > p[k + 1]) {
+      const empty = q[k] > q[k + 1];
+      l = empty ? 0 : q[k];
+      h = empty ? -1 : q[k + 1];
+    } else if (q[k] > q[k + 1]) {
+      l = p[k];
+      h = p[k + 1];
+    } else {
+      l = Math.min(p[k], q[k]);
+      h = Math.max(p[k + 1], q[k + 1]);
+    }
+  }
+  v[k] = l;
+  v[k + 1] = h;
 }
 
 /** The union of two read ranges ([0, −1] is empty); null when either is unknown. */
@@ -599,10 +770,11 @@ export function fieldJson(f: TensorField): FieldJson {
   // Built by assignment, not by spreading: V8 gives every object made by a spread of a
   // fresh object a hidden class of its own, one per tensor on a large graph.
   let json: FieldJson;
+  const local = f.local;
   if (f.global) {
-    json = f.local ? { global: true, local: axesJson(f.local), aligned: f.aligned } : { global: true, aligned: f.aligned };
+    json = local ? { global: true, local: axesJson(local), aligned: f.aligned } : { global: true, aligned: f.aligned };
   } else {
-    json = axesJson(f.local ?? []) as AxisFieldJson & { aligned: boolean };
+    json = axesJson(local ?? []) as AxisFieldJson & { aligned: boolean };
     json.aligned = f.aligned;
   }
   if (f.unknown) json.unknown = true;
@@ -652,9 +824,13 @@ function axesJson(local: Periodic[]): AxisFieldJson {
  * field lies inside the image, and how much of the corner unit's field is padding.
  */
 export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Shape | undefined): FieldRegion | undefined {
-  if (!f.local || !shape || !image) return undefined;
+  const local = f.local;
+  if (!local || !shape || !image) return undefined;
+  // Each part read once (a PlainField makes them afresh on every read).
+  const fr = f.reads;
+  const fl = f.live;
   // Plain loops into preallocated lists, for the same reason as axesJson.
-  const dims = f.local.length;
+  const dims = local.length;
   const units: number[] = new Array(dims);
   const start: number[] = new Array(dims);
   const end: number[] = new Array(dims);
@@ -662,9 +838,9 @@ export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Sha
   let valid = true;
   let inside = 1;
   let total = 1;
-  let known = f.reads !== undefined && f.live !== undefined;
+  let known = fr !== undefined && fl !== undefined;
   for (let a = 0; a < dims; a++) {
-    const p = f.local[a];
+    const p = local[a];
     const t = f.axes.indexOf(a);
     const count = shape[t];
     const n = image[a + 2];
@@ -695,12 +871,12 @@ export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Sha
     const h = p.hi[0];
     total *= h - l + 1;
     inside *= Math.max(0, Math.min(h, n - 1) - Math.max(l, 0) + 1);
-    if (!f.reads?.[a] || !f.live?.[a]) known = false;
+    if (!fr?.[a] || !fl?.[a]) known = false;
   }
   const region: FieldRegion = { units, centre, valid: valid ? { start, end } : null, corner_padding_share: 1 - inside / total };
   if (known) {
-    const rs = f.reads as [number, number][];
-    const ls = f.live as [number, number][];
+    const rs = fr as [number, number][];
+    const ls = fl as [number, number][];
     const reads = { start: new Array(dims), end: new Array(dims), units_start: new Array(dims), units_end: new Array(dims) };
     for (let a = 0; a < dims; a++) {
       reads.start[a] = rs[a][0];
