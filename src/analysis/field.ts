@@ -480,9 +480,7 @@ function resamplePlain(x: PlainField, rs: Resample[], outShape: Shape | undefine
     v[k + 1] = f.lo[0];
     v[k + 2] = f.hi[0];
     const rr =
-      Number.isNaN(v[k + 3]) || Number.isNaN(v[k + 5])
-        ? null
-        : readRange(f, outShape?.[t], [v[k + 3], v[k + 4]], [v[k + 5], v[k + 6]], r);
+      Number.isNaN(v[k + 3]) || Number.isNaN(v[k + 5]) ? null : readRange(f, outShape?.[t], [v[k + 3], v[k + 4]], [v[k + 5], v[k + 6]], r);
     v[k + 3] = rr ? rr.reads[0] : Number.NaN;
     v[k + 4] = rr ? rr.reads[1] : Number.NaN;
     v[k + 5] = rr ? rr.live[0] : Number.NaN;
