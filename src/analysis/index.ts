@@ -8,7 +8,6 @@ import { CONVENTIONS, countIn, convention as findConvention, markPaddedPools } f
 import { fieldJson, fieldRegion, receptiveFields, type TensorField } from "./field.js";
 import { memoryFigures } from "./memory.js";
 import { modulePaths, moduleTree } from "./modules.js";
-import { topoOrder } from "./order.js";
 import { countParams } from "./params.js";
 import { knownTotals } from "./partial.js";
 import { RegionTotals } from "./regions.js";
@@ -47,8 +46,8 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     throw new ConvscopeError(`batch must be a positive integer, got ${opts.batch}`);
   }
 
-  const order = topoOrder(g);
-  const shapes = inferShapes(g, order, opts);
+  // inferShapes orders the nodes itself (it checks the file's own order and falls back on topoOrder).
+  const shapes = inferShapes(g, undefined, opts);
   markPaddedPools(shapes.order);
   const { tensors } = shapes;
   const firstInput = g.inputs.length > 0 ? tensors.get(g.inputs[0])?.shape : undefined;
