@@ -186,8 +186,8 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
       if (v !== undefined) attrs[a.name] = v;
       if (main && (a.type === ATTR.GRAPH || a.type === ATTR.GRAPHS)) ctx.controlFlow.push(`${rn.opType} at node '${name}'`);
     }
-    const inputs = scope.own ? rn.inputs.map((i) => resolve(scope, i)) : exact(rn.inputs);
-    const outputs = scope.own ? rn.outputs.map((o) => define(scope, o)) : exact(rn.outputs);
+    const inputs = scope.own ? rn.inputs.map((i) => resolve(scope, i)) : rn.inputs;
+    const outputs = scope.own ? rn.outputs.map((o) => define(scope, o)) : rn.outputs;
     const node: Node = { name, op, inputs, outputs, attrs };
     if (scope.region) node.region = scope.region;
     if (rn.meta) {
@@ -405,7 +405,7 @@ function storedTensor(ref: TensorRef, name: string, ctx: Ctx): Tensor {
       }
     }
     const src = ctx.src;
-    const pieces = exact(ref.pieces);
+    const pieces = ref.pieces;
     initializer = {
       byteLength: bytes,
       location: "inline",
@@ -417,7 +417,7 @@ function storedTensor(ref: TensorRef, name: string, ctx: Ctx): Tensor {
         ),
     };
   }
-  return { name, dtype, shape: exact(ref.dims), initializer };
+  return { name, dtype, shape: ref.dims, initializer };
 }
 
 function externalInitializer(ref: TensorRef, name: string, dtype: DType, count: number, ctx: Ctx): Initializer {
@@ -553,7 +553,7 @@ function attrValue(a: RawAttr, layer: string, ctx: Ctx): AttrValue | undefined {
     case ATTR.FLOATS:
     case ATTR.INTS:
     case ATTR.STRINGS:
-      return exact(v as unknown[]) as AttrValue;
+      return v as AttrValue;
     case ATTR.TENSOR:
       return v ? storedTensor(v as TensorRef, (v as TensorRef).name || `${layer}.${a.name}`, ctx) : undefined;
     case ATTR.SPARSE_TENSOR:
@@ -566,14 +566,6 @@ function attrValue(a: RawAttr, layer: string, ctx: Ctx): AttrValue | undefined {
   }
 }
 
-/**
- * An exact-size copy of a list the parser grew element by element: V8 gives a grown array
- * room for 17 and more, which for the two inputs of a node is most of a graph's memory
- * (a third of it on a 100,000-node file) and of the garbage collector's copying.
- */
-function exact<T>(list: T[]): T[] {
-  return list.slice();
-}
 
 /**
  * The module hierarchy the dynamo exporter (torch.onnx.export(..., dynamo=True)) writes in a
