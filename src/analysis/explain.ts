@@ -16,7 +16,7 @@ interface Line {
   value: number | null;
 }
 
-const dot = (xs: (number | string)[]) => xs.join("·");
+const dot = (xs: readonly (number | string)[]) => xs.join("·");
 
 /** Per-axis names for spatial dims and kernels (2-d: H, W and k_h, k_w). */
 function axisNames(rank: number, suffix: string): { dims: string[]; kernel: string[] } {

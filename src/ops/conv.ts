@@ -5,7 +5,7 @@ import { type Cost, cost, type Field, inputShape, layerError, memo, type OpRule,
 import { effKernel, readWindow, spatialOf, type Window, windowField, windowOutputs } from "./window.js";
 
 /** The kernel: `kernel_shape`, or the weight's trailing dims. */
-function kernelOf(ctx: RuleContext, wShape: Shape, spatialRank: number): number[] {
+function kernelOf(ctx: RuleContext, wShape: Shape, spatialRank: number): readonly number[] {
   const fromW = wShape.slice(2);
   const kernel = ctx.attrs.has("kernel_shape")
     ? ctx.attrs.ints("kernel_shape")

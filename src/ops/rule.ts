@@ -77,7 +77,7 @@ export function cost(p: Partial<Cost>): Cost {
  *   the field as the first did (a loop-carried state keeps its shape, so its stride).
  */
 export type Field =
-  | { kind: "window"; kernel: number[]; stride: number[]; padBegin: number[]; dilation: number[] }
+  | { kind: "window"; kernel: readonly number[]; stride: readonly number[]; padBegin: number[]; dilation: readonly number[] }
   | { kind: "resample"; axes: Resample[] }
   | { kind: "pointwise" }
   | { kind: "axes"; map: (number | null)[]; mixed: number[] }
@@ -169,14 +169,17 @@ export class Attrs {
     return v;
   }
 
-  ints(name: string, def?: readonly number[]): number[] {
+  /**
+   * The list itself, not a copy (read-only): a conv's window keeps its strides and dilations
+   * for the whole analysis, and a copy per layer was that many more lists to keep.
+   */
+  ints(name: string, def?: readonly number[]): readonly number[] {
     const v = this.values[name];
-    if (v === undefined) return [...this.required(name, def)];
+    if (v === undefined) return this.required(name, def);
     if (typeof v === "number" && Number.isInteger(v)) return [v];
-    if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isInteger(x))) {
-      this.bad(name, "a list of integers");
-    }
-    return [...(v as number[])];
+    if (!Array.isArray(v)) this.bad(name, "a list of integers");
+    for (const x of v) if (typeof x !== "number" || !Number.isInteger(x)) this.bad(name, "a list of integers");
+    return v as number[];
   }
 
   str(name: string, def?: string): string {

@@ -283,7 +283,7 @@ export const transpose: OpRule = {
   },
 };
 
-function permOf(ctx: RuleContext, rank: number): number[] {
+function permOf(ctx: RuleContext, rank: number): readonly number[] {
   const perm = ctx.attrs.ints(
     "perm",
     identity(rank).map((i) => rank - 1 - i),
@@ -294,7 +294,7 @@ function permOf(ctx: RuleContext, rank: number): number[] {
   return perm;
 }
 
-function transposeValue(x: Shape, y: Shape, perm: number[], v: readonly number[] | undefined): number[] | undefined {
+function transposeValue(x: Shape, y: Shape, perm: readonly number[], v: readonly number[] | undefined): number[] | undefined {
   const n = smallCount(x);
   if (!v || n === undefined || v.length !== n) return undefined;
   const xs = stridesOf(x as number[]);

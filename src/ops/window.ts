@@ -7,9 +7,9 @@ import { type Attrs, type Field, layerError, type RuleContext } from "./rule.js"
  * ONNX `auto_pad` resolved against the input size.
  */
 export interface Window {
-  kernel: number[];
-  stride: number[];
-  dilation: number[];
+  kernel: readonly number[];
+  stride: readonly number[];
+  dilation: readonly number[];
   padBegin: Dim[];
   padEnd: Dim[];
   ceil: boolean;
@@ -17,11 +17,11 @@ export interface Window {
   autoPad: string;
 }
 
-export function readWindow(ctx: RuleContext, attrs: Attrs, kernel: number[], spatial: Dim[]): Window {
+export function readWindow(ctx: RuleContext, attrs: Attrs, kernel: readonly number[], spatial: Dim[]): Window {
   const n = kernel.length;
-  const stride = attrs.ints("strides", ones(n));
-  const dilation = attrs.ints("dilations", ones(n));
-  const pads = attrs.ints("pads", zeros(2 * n));
+  const stride = attrs.ints("strides", sharedOnes(n));
+  const dilation = attrs.ints("dilations", sharedOnes(n));
+  const pads = attrs.ints("pads", sharedZeros(2 * n));
   const autoPad = attrs.str("auto_pad", "NOTSET");
   const ceil = attrs.int("ceil_mode", 0) === 1;
   if (stride.length !== n || dilation.length !== n || pads.length !== 2 * n) {
@@ -112,6 +112,16 @@ export function windowField(ctx: RuleContext, w: Window): Field {
 export function spatialOf(ctx: RuleContext, shape: Shape, minRank = 3): Dim[] {
   if (shape.length < minRank) layerError(ctx, `expects an input of rank ≥ ${minRank} (N, C, spatial…), got ${shape.length}`);
   return shape.slice(2);
+}
+
+/** ones(n) and zeros(n) as one shared, frozen list per length: defaults a window keeps, read only. */
+const ONES: (readonly number[])[] = [];
+const ZEROS: (readonly number[])[] = [];
+function sharedOnes(n: number): readonly number[] {
+  return (ONES[n] ??= Object.freeze(ones(n)));
+}
+function sharedZeros(n: number): readonly number[] {
+  return (ZEROS[n] ??= Object.freeze(zeros(n)));
 }
 
 export function ones(n: number): number[] {
