@@ -772,14 +772,14 @@ export function fieldJson(f: TensorField): FieldJson {
   if (f.global) {
     json = local ? { global: true, local: axesJson(local), aligned: f.aligned } : { global: true, aligned: f.aligned };
   } else {
-    json = axesJson(local ?? []) as AxisFieldJson & { aligned: boolean };
-    json.aligned = f.aligned;
+    json = axesJson(local ?? [], f.aligned) as AxisFieldJson & { aligned: boolean };
   }
   if (f.unknown) json.unknown = true;
   return json;
 }
 
-function axesJson(local: Periodic[]): AxisFieldJson {
+/** The field's lists; `aligned`, when given, is the record's last key (in the literal: added after, it would be kept out of line). */
+function axesJson(local: Periodic[], aligned?: boolean): AxisFieldJson {
   // Unit u = q·period + φ starts at q·shift + lo[φ] = u·S − P_φ, so P_φ = φ·S − lo[φ].
   // An empty phase (it reads no pixel) has size 0 and padding null.
   const size = (p: Periodic, phase: number) => Math.max(0, p.hi[phase] - p.lo[phase] + 1);
@@ -788,15 +788,17 @@ function axesJson(local: Periodic[]): AxisFieldJson {
   // One pass over the axes into preallocated lists: this runs for every distinct field of
   // a graph, 75,000 times on a 100,000-node one.
   const n = local.length;
-  const json: AxisFieldJson = { size: new Array(n), stride: new Array(n), padding: new Array(n) };
+  const sizes: number[] = new Array(n);
+  const strides: (number | string)[] = new Array(n);
+  const paddings: (number | string)[] = new Array(n);
   let phased = false;
   for (let a = 0; a < n; a++) {
     const p = local[a];
-    json.stride[a] = fracJson(frac(p.shift, p.period));
+    strides[a] = fracJson(frac(p.shift, p.period));
     if (p.period === 1) {
       const s = size(p, 0);
-      json.size[a] = s;
-      json.padding[a] = s === 0 ? 0 : 0 - p.lo[0];
+      sizes[a] = s;
+      paddings[a] = s === 0 ? 0 : 0 - p.lo[0];
       continue;
     }
     phased = true;
@@ -807,14 +809,19 @@ function axesJson(local: Periodic[]): AxisFieldJson {
       if (s > largest) largest = s;
       if (first < 0 && s > 0) first = i;
     }
-    json.size[a] = largest;
+    sizes[a] = largest;
     // Phase 0's padding; when phase 0 reads nothing, the first phase that reads something.
-    json.padding[a] = pad(p, Math.max(0, first)) ?? 0;
+    paddings[a] = pad(p, Math.max(0, first)) ?? 0;
   }
   if (phased) {
-    json.phases = local.map((p) => ({ period: p.period, size: p.lo.map((_, i) => size(p, i)), padding: p.lo.map((_, i) => pad(p, i)) }));
+    const phases = local.map((p) => ({ period: p.period, size: p.lo.map((_, i) => size(p, i)), padding: p.lo.map((_, i) => pad(p, i)) }));
+    return aligned === undefined
+      ? { size: sizes, stride: strides, padding: paddings, phases }
+      : ({ size: sizes, stride: strides, padding: paddings, phases, aligned } as AxisFieldJson);
   }
-  return json;
+  return aligned === undefined
+    ? { size: sizes, stride: strides, padding: paddings }
+    : ({ size: sizes, stride: strides, padding: paddings, aligned } as AxisFieldJson);
 }
 
 /**
@@ -871,18 +878,17 @@ export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Sha
     inside *= Math.max(0, Math.min(h, n - 1) - Math.max(l, 0) + 1);
     if (!fr?.[a] || !fl?.[a]) known = false;
   }
-  const region: FieldRegion = { units, centre, valid: valid ? { start, end } : null, corner_padding_share: 1 - inside / total };
-  if (known) {
-    const rs = fr as [number, number][];
-    const ls = fl as [number, number][];
-    const reads = { start: new Array(dims), end: new Array(dims), units_start: new Array(dims), units_end: new Array(dims) };
-    for (let a = 0; a < dims; a++) {
-      reads.start[a] = rs[a][0];
-      reads.end[a] = rs[a][1];
-      reads.units_start[a] = ls[a][0];
-      reads.units_end[a] = ls[a][1];
-    }
-    region.reads = reads;
+  const corner = 1 - inside / total;
+  if (!known) return { units, centre, valid: valid ? { start, end } : null, corner_padding_share: corner };
+  const rs = fr as [number, number][];
+  const ls = fl as [number, number][];
+  const reads = { start: new Array(dims), end: new Array(dims), units_start: new Array(dims), units_end: new Array(dims) };
+  for (let a = 0; a < dims; a++) {
+    reads.start[a] = rs[a][0];
+    reads.end[a] = rs[a][1];
+    reads.units_start[a] = ls[a][0];
+    reads.units_end[a] = ls[a][1];
   }
-  return region;
+  // One literal with `reads` (added after, it would be kept out of line: an object more per tensor).
+  return { units, centre, valid: valid ? { start, end } : null, corner_padding_share: corner, reads };
 }

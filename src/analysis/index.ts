@@ -4,7 +4,7 @@ import type { Graph } from "../core/graph.js";
 import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
 import { addKnown, mul, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
-import { CONVENTIONS, countIn, convention as findConvention, markPaddedPools } from "./conventions.js";
+import { byConventionRecord, CONVENTIONS, countIn, convention as findConvention, markPaddedPools } from "./conventions.js";
 import { fieldJson, fieldRegion, receptiveFields, type TensorField } from "./field.js";
 import { memoryFigures } from "./memory.js";
 import { modulePaths, moduleTree } from "./modules.js";
@@ -80,6 +80,8 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const producer: (string | undefined)[] = new Array(states.length);
   const cvNames = CONVENTIONS.map((c) => c.name);
   const approxOf = CONVENTIONS.map((c) => approx.get(c.name) as Map<string, number>);
+  // The layer's count per convention, reused from layer to layer (the row gets a record of it).
+  const counts: (number | null)[] = new Array(CONVENTIONS.length).fill(null);
   for (const layer of shapes.order) {
     const { node, rule, ctx } = layer;
     for (const o of layer.outs) if (o >= 0) producer[o] = node.name;
@@ -90,7 +92,6 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     } else if (!layer.folded && rule.cost) c = rule.cost(ctx);
     // Every convention once per layer (counted on the whole tensor, i.e. the batch, and
     // summed so); the layer rows are per image. macs, flops and seed are conventions too.
-    const byConvention: Record<string, number | null> = {};
     // A loop body's layer counts every iteration (one when the count is unknown; the totals then are too).
     const repeats = regions.repeats[layer.index];
     for (let k = 0; k < CONVENTIONS.length; k++) {
@@ -98,7 +99,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       const name = cvNames[k];
       const once = c === null ? null : countIn(cv, c, layer);
       const v = once === null || repeats === null ? once : mul(once, repeats);
-      byConvention[name] = perImage(v);
+      counts[k] = perImage(v);
       regions.add(layer, name, repeats === null ? null : v);
       const why = v && cv.approximated ? cv.approximated(layer) : null;
       if (why) approxOf[k].set(why, (approxOf[k].get(why) ?? 0) + 1);
@@ -112,6 +113,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       }
     }
     activations = addKnown(activations, act);
+    const byConvention = byConventionRecord(counts);
     const p = perLayer[layer.index];
     // One object literal, not spreads of optional parts: a spread makes V8 build each of
     // 100,000 layer objects through its slow generic path.
