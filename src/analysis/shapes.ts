@@ -205,7 +205,11 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
       out.shape = shape;
       if (shape) for (const d of shape) if (typeof d === "string") for (const sym of symbolsOf(d)) symbols.add(sym);
       id ??= newId(name);
-      states[id] = { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined };
+      const state: TensorState = { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined };
+      states[id] = state;
+      // The state stands for the rule's output from here on (it holds the same dtype, shape
+      // and value): one object per output kept for the analysis, not two.
+      ctx.outputs[i] = state;
       outs[i] = id;
     }
     layers.push({
