@@ -6,10 +6,14 @@ export type Shape = Dim[];
 
 /** Product of dims, or null when any dim is symbolic. */
 export function numel(s: Shape): number | null {
+  // mul's check inline: a call with a rest list per dim, on every tensor of a large graph.
   let n = 1;
-  for (const d of s) {
+  for (let i = 0; i < s.length; i++) {
+    const d = s[i];
     if (typeof d !== "number") return null;
-    n = mul(n, d);
+    const p = n * d;
+    if (!Number.isSafeInteger(p)) throw new ConvscopeError(`count ${n}·${d} exceeds 2^53 and cannot be represented exactly`);
+    n = p;
   }
   return n;
 }
@@ -38,7 +42,10 @@ export function add(...xs: number[]): number {
 
 /** Exact sum of two counts; null (unknown) when either is. */
 export function addKnown(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : add(a, b);
+  if (a === null || b === null) return null;
+  const s = a + b; // add(a, b) without its rest list: this runs per layer and per tensor
+  if (!Number.isSafeInteger(s)) throw new ConvscopeError(`count ${a}+${b} exceeds 2^53`);
+  return s;
 }
 
 /** Parses `1x3x224x224` (or `1,3,224,224`); symbols are allowed (`Nx3x224x224`). */
