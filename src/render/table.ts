@@ -5,7 +5,6 @@ import {
   compact,
   exact,
   fieldShort,
-  layerField,
   lowerBound,
   lowerValue,
   memorySummary,
@@ -20,16 +19,30 @@ import {
 export function renderTable(r: Report): string {
   const headline = r.convention === "macs" ? "MACs" : r.convention;
   const head = ["#", "layer", "op", "output", "rf r/S", "params", headline, "share"];
-  const rows = r.layers.map((l, i) => [
-    String(i + 1),
-    l.name,
-    l.status === "unknown" ? `${l.op} (unknown)` : l.op,
-    perImageShape(r.tensors[l.outputs[0]]?.shape, r.batch),
-    fieldShort(layerField(r, l.outputs[0])),
-    l.params ? compact(l.params) : "",
-    l.value ? compact(l.value) : l.value === null ? "?" : "",
-    share(l.value, r.totals.value),
-  ]);
+  // A layer's counts repeat across a large graph (every 3×3 conv of a stage): each distinct
+  // number is formatted once (toFixed per cell was a fifth of the table's time).
+  const compacts = new Map<number, string>();
+  const shares = new Map<number, string>();
+  const once = (texts: Map<number, string>, n: number, format: (n: number) => string) => {
+    let s = texts.get(n);
+    if (s === undefined) texts.set(n, (s = format(n)));
+    return s;
+  };
+  const shareOf = (n: number) => share(n, r.totals.value);
+  const rows = r.layers.map((l, i) => {
+    // The first output's tensor, looked up once for its shape and its field.
+    const out = l.outputs[0] === undefined ? undefined : r.tensors[l.outputs[0]];
+    return [
+      String(i + 1),
+      l.name,
+      l.status === "unknown" ? `${l.op} (unknown)` : l.op,
+      perImageShape(out?.shape, r.batch),
+      fieldShort(out?.rf),
+      l.params ? once(compacts, l.params, compact) : "",
+      l.value ? once(compacts, l.value, compact) : l.value === null ? "?" : "",
+      l.value ? once(shares, l.value, shareOf) : "",
+    ];
+  });
   const right = [true, false, false, false, false, true, true, true];
   // Plain loops: a spread of 100,000 row widths into Math.max, or a map and join per row,
   // cost more than the rest of the table on a large graph.
