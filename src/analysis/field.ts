@@ -451,17 +451,17 @@ function resample(
   return { axes: [...x.axes], local, global, aligned, unknown, reads, live };
 }
 
-/**
- * `resample` of a PlainField by windows (den 1), the conv and pooling case, on its numbers:
- * compose's closed form per axis and readRange, giving a PlainField again. Undefined for
- * any other resampling (the general path takes it).
- */
 /** Whether only input 0 has a field (no second input derived from the image). */
 function onlyFirst(ins: (TensorField | undefined)[]): boolean {
   for (let i = 1; i < ins.length; i++) if (ins[i] !== undefined) return false;
   return true;
 }
 
+/**
+ * `resample` of a PlainField by windows (den 1), the conv and pooling case, on its numbers:
+ * compose's closed form per axis and readRange, giving a PlainField again. Undefined for
+ * any other resampling (the general path takes it).
+ */
 function resamplePlain(x: PlainField, rs: Resample[], outShape: Shape | undefined): PlainField | undefined {
   const v = x.v.slice();
   const rank = x.axes.length;

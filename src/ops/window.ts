@@ -118,10 +118,12 @@ export function spatialOf(ctx: RuleContext, shape: Shape, minRank = 3): Dim[] {
 const ONES: (readonly number[])[] = [];
 const ZEROS: (readonly number[])[] = [];
 function sharedOnes(n: number): readonly number[] {
-  return (ONES[n] ??= Object.freeze(ones(n)));
+  ONES[n] ??= Object.freeze(ones(n));
+  return ONES[n];
 }
 function sharedZeros(n: number): readonly number[] {
-  return (ZEROS[n] ??= Object.freeze(zeros(n)));
+  ZEROS[n] ??= Object.freeze(zeros(n));
+  return ZEROS[n];
 }
 
 export function ones(n: number): number[] {

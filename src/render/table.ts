@@ -25,7 +25,10 @@ export function renderTable(r: Report): string {
   const shares = new Map<number, string>();
   const once = (texts: Map<number, string>, n: number, format: (n: number) => string) => {
     let s = texts.get(n);
-    if (s === undefined) texts.set(n, (s = format(n)));
+    if (s === undefined) {
+      s = format(n);
+      texts.set(n, s);
+    }
     return s;
   };
   const shareOf = (n: number) => share(n, r.totals.value);

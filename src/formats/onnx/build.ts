@@ -566,7 +566,6 @@ function attrValue(a: RawAttr, layer: string, ctx: Ctx): AttrValue | undefined {
   }
 }
 
-
 /**
  * The module hierarchy the dynamo exporter (torch.onnx.export(..., dynamo=True)) writes in a
  * node's metadata_props: `pkg.torch.onnx.name_scopes` (['', 'layer1', 'layer1.0', …, op name])
