@@ -92,12 +92,20 @@ class PlainField implements TensorField {
   private pairs(at: number): ([number, number] | null)[] {
     const n = this.v.length / PLAIN;
     const out: ([number, number] | null)[] = new Array(n);
-    for (let d = 0; d < n; d++) {
-      const k = d * PLAIN + at;
-      out[d] = Number.isNaN(this.v[k]) ? null : [this.v[k], this.v[k + 1]];
-    }
+    for (let d = 0; d < n; d++) out[d] = pairAt(this.v, d * PLAIN + at);
     return out;
   }
+}
+
+/** The pair a PlainField keeps at v[k], v[k + 1] (NaN: null). */
+function pairAt(v: readonly number[], k: number): [number, number] | null {
+  return Number.isNaN(v[k]) ? null : [v[k], v[k + 1]];
+}
+
+/** Keeps a pair (null as NaN) at v[k], v[k + 1]. */
+function putPair(v: number[], k: number, pair: readonly [number, number] | null | undefined): void {
+  v[k] = pair ? pair[0] : Number.NaN;
+  v[k + 1] = pair ? pair[1] : Number.NaN;
 }
 
 /** The field to keep for a tensor: a PlainField when it is one, else the field itself. */
@@ -110,15 +118,11 @@ function stored(f: TensorField): TensorField {
     const p = f.local[d];
     if (p.period !== 1) return f;
     const k = d * PLAIN;
-    const r = f.reads[d];
-    const l = f.live[d];
     v[k] = p.shift;
     v[k + 1] = p.lo[0];
     v[k + 2] = p.hi[0];
-    v[k + 3] = r ? r[0] : Number.NaN;
-    v[k + 4] = r ? r[1] : Number.NaN;
-    v[k + 5] = l ? l[0] : Number.NaN;
-    v[k + 6] = l ? l[1] : Number.NaN;
+    putPair(v, k + 3, f.reads[d]);
+    putPair(v, k + 5, f.live[d]);
   }
   return new PlainField(f.axes, f.aligned, f.unknown ? true : undefined, v);
 }
@@ -260,14 +264,14 @@ export function receptiveFields(
   for (const id of inputs) {
     const shape = states[id]?.shape;
     if (shape && shape.length >= 3) {
-      fields[id] = {
+      fields[id] = stored({
         axes: shape.map((_, i) => (i >= 2 ? i - 2 : null)),
         local: shape.slice(2).map(() => IDENTITY),
         global: false,
         aligned: true,
         reads: shape.slice(2).map((d) => (typeof d === "number" && d > 0 ? ([0, d - 1] as [number, number]) : null)),
         live: shape.slice(2).map((d) => (typeof d === "number" && d > 0 ? ([0, d - 1] as [number, number]) : null)),
-      };
+      });
     }
   }
 
@@ -472,19 +476,14 @@ function resamplePlain(x: PlainField, rs: Resample[], outShape: Shape | undefine
     const r = rs[i];
     const k = a * PLAIN;
     if (r.den !== 1 || r.hi < r.lo || k >= v.length) return undefined;
-    const step = r.step ?? 1;
-    const last = r.lo + Math.floor((r.hi - r.lo) / step) * step;
-    const shift = v[k];
-    const f: Periodic = { period: 1, shift: r.num * shift, lo: [r.lo * shift + v[k + 1]], hi: [last * shift + v[k + 2]] };
+    // Period 1 in, den 1: compose's closed form, always exact and of period 1 again.
+    const f = compose({ period: 1, shift: v[k], lo: [v[k + 1]], hi: [v[k + 2]] }, r) as Periodic;
     v[k] = f.shift;
     v[k + 1] = f.lo[0];
     v[k + 2] = f.hi[0];
-    const rr =
-      Number.isNaN(v[k + 3]) || Number.isNaN(v[k + 5]) ? null : readRange(f, outShape?.[t], [v[k + 3], v[k + 4]], [v[k + 5], v[k + 6]], r);
-    v[k + 3] = rr ? rr.reads[0] : Number.NaN;
-    v[k + 4] = rr ? rr.reads[1] : Number.NaN;
-    v[k + 5] = rr ? rr.live[0] : Number.NaN;
-    v[k + 6] = rr ? rr.live[1] : Number.NaN;
+    const rr = readRange(f, outShape?.[t], pairAt(v, k + 3), pairAt(v, k + 5), r);
+    putPair(v, k + 3, rr?.reads);
+    putPair(v, k + 5, rr?.live);
   }
   return new PlainField(x.axes, x.aligned, x.unknown, v);
 }
@@ -630,88 +629,32 @@ function pointwise(
 
 /**
  * The other common case — a residual Add of two tensors of the output's shape whose fields
- * run along the same image axes with plain (period-1) local paths at one stride — in closed
- * form: what `pointwise` computes for it, without its per-axis lists. Undefined otherwise.
+ * are plain (PlainField) along the same image axes at one stride and centred alike — in
+ * closed form, on their numbers: what `pointwise` computes for it, without its per-axis
+ * lists. Undefined otherwise (pointwise's general path takes it, and warns when the paths
+ * are not aligned).
  */
 function mergeTwo(a: TensorField, b: TensorField, inShapes: Shapes, outShape: Shape | undefined): TensorField | undefined {
   const sa = inShapes[0];
   const sb = inShapes[1];
-  if (!outShape || !sa || !sb) return undefined;
+  if (!(a instanceof PlainField) || !(b instanceof PlainField) || !outShape || !sa || !sb) return undefined;
   const rank = outShape.length;
   if (sa.length !== rank || sb.length !== rank || a.axes.length !== rank || b.axes.length !== rank) return undefined;
   for (let t = 0; t < rank; t++) if (sa[t] !== outShape[t] || sb[t] !== outShape[t] || a.axes[t] !== b.axes[t]) return undefined;
-  if (a instanceof PlainField && b instanceof PlainField) return mergePlain(a, b);
-  // Each part read once: a PlainField makes them afresh on every read.
-  const al = a.local;
-  const bl = b.local;
-  const ar = a.reads;
-  const br = b.reads;
-  const av = a.live;
-  const bv = b.live;
-  if (!al || !bl || !ar || !br || !av || !bv) return undefined;
-  const dims = al.length;
-  if (bl.length !== dims) return undefined;
-  const local: Periodic[] = new Array(dims);
-  const reads: ([number, number] | null)[] = new Array(dims);
-  const live: ([number, number] | null)[] = new Array(dims);
-  for (let d = 0; d < dims; d++) {
-    const p = al[d];
-    const q = bl[d];
-    if (p.period !== 1 || q.period !== 1 || p.shift !== q.shift || p.lo[0] > p.hi[0] || q.lo[0] > q.hi[0]) return undefined;
-    // Centred alike, or the general path, which warns that the paths are not aligned.
-    if (p.lo[0] + p.hi[0] !== q.lo[0] + q.hi[0]) return undefined;
-    // As mergeAxis: the wider field.
-    local[d] = { period: 1, shift: p.shift, lo: [Math.min(p.lo[0], q.lo[0])], hi: [Math.max(p.hi[0], q.hi[0])] };
-    reads[d] = unionTwo(ar[d], br[d]);
-    live[d] = unionTwo(av[d], bv[d]);
-  }
-  return {
-    axes: a.axes,
-    local,
-    global: a.global || b.global,
-    aligned: a.aligned && b.aligned,
-    unknown: a.unknown || b.unknown || undefined,
-    reads,
-    live,
-  };
-}
-
-/** mergeTwo of two PlainFields, on their numbers (the same checks and result). */
-function mergePlain(a: PlainField, b: PlainField): PlainField | undefined {
   const p = a.v;
   const q = b.v;
   if (p.length !== q.length) return undefined;
   const v: number[] = new Array(p.length).fill(0);
   for (let k = 0; k < p.length; k += PLAIN) {
     if (p[k] !== q[k] || p[k + 1] > p[k + 2] || q[k + 1] > q[k + 2] || p[k + 1] + p[k + 2] !== q[k + 1] + q[k + 2]) return undefined;
+    // As mergeAxis: the wider field.
     v[k] = p[k];
     v[k + 1] = Math.min(p[k + 1], q[k + 1]);
     v[k + 2] = Math.max(p[k + 2], q[k + 2]);
-    unionInto(v, k + 3, p, q);
-    unionInto(v, k + 5, p, q);
+    putPair(v, k + 3, unionTwo(pairAt(p, k + 3), pairAt(q, k + 3)));
+    putPair(v, k + 5, unionTwo(pairAt(p, k + 5), pairAt(q, k + 5)));
   }
   return new PlainField(a.axes, a.aligned && b.aligned, a.unknown || b.unknown, v);
-}
-
-/** unionTwo on the pairs at k of two PlainFields' numbers (NaN: null), written into v at k. */
-function unionInto(v: number[], k: number, p: number[], q: number[]): void {
-  let l = Number.NaN;
-  let h = Number.NaN;
-  if (!Number.isNaN(p[k]) && !Number.isNaN(q[k])) {
-    if (p[k] > p[k + 1]) {
-      const empty = q[k] > q[k + 1];
-      l = empty ? 0 : q[k];
-      h = empty ? -1 : q[k + 1];
-    } else if (q[k] > q[k + 1]) {
-      l = p[k];
-      h = p[k + 1];
-    } else {
-      l = Math.min(p[k], q[k]);
-      h = Math.max(p[k + 1], q[k + 1]);
-    }
-  }
-  v[k] = l;
-  v[k + 1] = h;
 }
 
 /** The union of two read ranges ([0, −1] is empty); null when either is unknown. */
