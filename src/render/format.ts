@@ -1,4 +1,4 @@
-import type { FieldJson, Report } from "../core/report.js";
+import type { FieldJson, LayerReport, Report, TensorReport } from "../core/report.js";
 import type { Shape } from "../core/shape.js";
 
 /** 1234567 → "1,234,567" (exact). */
@@ -64,9 +64,10 @@ export function share(part: number | null, total: number | null): string {
   return `${((100 * part) / total).toFixed(1)}%`;
 }
 
-/** The receptive field of the first output's tensor for a layer. */
-export function layerField(r: Report, output: string | undefined): FieldJson | undefined {
-  return output ? r.tensors[output]?.rf : undefined;
+/** The tensor a layer's row shows (its first output's): its shape and receptive field. */
+export function firstOutput(r: Report, l: LayerReport): TensorReport | undefined {
+  const output = l.outputs[0];
+  return output ? r.tensors[output] : undefined;
 }
 
 /** Parameter bytes in every size dtype and in the file's own storage types (shared by table and Markdown). */

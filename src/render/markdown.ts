@@ -3,7 +3,7 @@ import {
   batchNote,
   exact,
   fieldShort,
-  layerField,
+  firstOutput,
   lowerBound,
   memorySummary,
   modelTitle,
@@ -26,8 +26,9 @@ export function renderMarkdown(r: Report): string {
   out.push("| # | layer | op | output | rf r/S | params | value | share |");
   out.push("|---:|---|---|---|---|---:|---:|---:|");
   r.layers.forEach((l, i) => {
+    const t = firstOutput(r, l);
     out.push(
-      `| ${i + 1} | ${esc(l.name)} | ${esc(l.op)}${l.status === "unknown" ? " (unknown)" : ""} | ${perImageShape(r.tensors[l.outputs[0]]?.shape, r.batch)} | ${fieldShort(layerField(r, l.outputs[0]))} | ${exact(l.params)} | ${exact(l.value)} | ${share(l.value, r.totals.value)} |`,
+      `| ${i + 1} | ${esc(l.name)} | ${esc(l.op)}${l.status === "unknown" ? " (unknown)" : ""} | ${perImageShape(t?.shape, r.batch)} | ${fieldShort(t?.rf)} | ${exact(l.params)} | ${exact(l.value)} | ${share(l.value, r.totals.value)} |`,
     );
   });
   const t = r.totals;

@@ -5,6 +5,7 @@ import {
   compact,
   exact,
   fieldShort,
+  firstOutput,
   lowerBound,
   lowerValue,
   memorySummary,
@@ -33,8 +34,7 @@ export function renderTable(r: Report): string {
   };
   const shareOf = (n: number) => share(n, r.totals.value);
   const rows = r.layers.map((l, i) => {
-    // The first output's tensor, looked up once for its shape and its field.
-    const out = l.outputs[0] === undefined ? undefined : r.tensors[l.outputs[0]];
+    const out = firstOutput(r, l); // looked up once, for its shape and its field
     return [
       String(i + 1),
       l.name,
