@@ -78,7 +78,6 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const unknownTypes = new Map<string, number>();
   // The layer that produces each tensor, by id.
   const producer: (string | undefined)[] = new Array(states.length);
-  const cvNames = CONVENTIONS.map((c) => c.name);
   const approxOf = CONVENTIONS.map((c) => approx.get(c.name) as Map<string, number>);
   // The layer's count per convention, reused from layer to layer (the row gets a record of it).
   const counts: (number | null)[] = new Array(CONVENTIONS.length).fill(null);
@@ -96,11 +95,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     const repeats = regions.repeats[layer.index];
     for (let k = 0; k < CONVENTIONS.length; k++) {
       const cv = CONVENTIONS[k];
-      const name = cvNames[k];
       const once = c === null ? null : countIn(cv, c, layer);
       const v = once === null || repeats === null ? once : mul(once, repeats);
       counts[k] = perImage(v);
-      regions.add(layer, name, repeats === null ? null : v);
+      regions.add(layer, cv.name, repeats === null ? null : v);
       const why = v && cv.approximated ? cv.approximated(layer) : null;
       if (why) approxOf[k].set(why, (approxOf[k].get(why) ?? 0) + 1);
     }

@@ -12,7 +12,7 @@ export function numel(s: Shape): number | null {
     const d = s[i];
     if (typeof d !== "number") return null;
     const p = n * d;
-    if (!Number.isSafeInteger(p)) throw new ConvscopeError(`count ${n}·${d} exceeds 2^53 and cannot be represented exactly`);
+    if (!Number.isSafeInteger(p)) throw tooBig([n, d], "·");
     n = p;
   }
   return n;
@@ -26,9 +26,7 @@ export function formatShape(s: Shape | undefined): string {
 export function mul(...xs: number[]): number {
   let p = 1;
   for (const x of xs) p *= x;
-  if (!Number.isSafeInteger(p)) {
-    throw new ConvscopeError(`count ${xs.join("·")} exceeds 2^53 and cannot be represented exactly`);
-  }
+  if (!Number.isSafeInteger(p)) throw tooBig(xs, "·");
   return p;
 }
 
@@ -36,15 +34,20 @@ export function mul(...xs: number[]): number {
 export function add(...xs: number[]): number {
   let s = 0;
   for (const x of xs) s += x;
-  if (!Number.isSafeInteger(s)) throw new ConvscopeError(`count ${xs.join("+")} exceeds 2^53`);
+  if (!Number.isSafeInteger(s)) throw tooBig(xs, "+");
   return s;
+}
+
+/** The error for a count past 2^53 (`numel` and `addKnown` check inline, with no rest list per call). */
+function tooBig(terms: readonly number[], op: "·" | "+"): ConvscopeError {
+  return new ConvscopeError(`count ${terms.join(op)} exceeds 2^53${op === "·" ? " and cannot be represented exactly" : ""}`);
 }
 
 /** Exact sum of two counts; null (unknown) when either is. */
 export function addKnown(a: number | null, b: number | null): number | null {
   if (a === null || b === null) return null;
   const s = a + b; // add(a, b) without its rest list: this runs per layer and per tensor
-  if (!Number.isSafeInteger(s)) throw new ConvscopeError(`count ${a}+${b} exceeds 2^53`);
+  if (!Number.isSafeInteger(s)) throw tooBig([a, b], "+");
   return s;
 }
 
