@@ -23,6 +23,12 @@ export interface AnalyzeOptions extends Bindings {
   training?: TrainingOptions;
   /** Build the module tree (`report.modules`). */
   modules?: boolean;
+  /**
+   * Where each tensor's fields fall on the image (`tensors[*].rf_region`; default true).
+   * The table, CSV and Markdown never show it: the command skips it for them, about 20
+   * objects per tensor that a 100,000-node graph would otherwise build and keep.
+   */
+  regions?: boolean;
 }
 
 /** Runs every pass (order → shapes → params → cost → memory → receptive field) into a Report. */
@@ -155,6 +161,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   // Tensors share a field object along a chain of pointwise layers: its JSON (and, for the
   // same shape, its region) is made once and shared by their reports.
   const fieldViews = new Map<TensorField, { json: FieldJson; shape?: Shape; region?: FieldRegion }>();
+  const regionsWanted = opts.regions ?? true;
   for (let id = 0; id < states.length; id++) {
     const t = states[id];
     if (t.constant) continue;
@@ -163,16 +170,18 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     let view: { json: FieldJson; shape?: Shape; region?: FieldRegion } | undefined;
     if (f) {
       view = fieldViews.get(f);
-      if (!view || !sameShape(view.shape, t.shape)) {
-        view = { json: view?.json ?? fieldJson(f), shape: t.shape, region: fieldRegion(f, t.shape, image) };
+      if (!view || (regionsWanted && !sameShape(view.shape, t.shape))) {
+        view = { json: view?.json ?? fieldJson(f), shape: t.shape, region: regionsWanted ? fieldRegion(f, t.shape, image) : undefined };
         fieldViews.set(f, view);
       }
     }
     let report: TensorReport;
+    // The common cases in one literal (keys added one by one move the object's properties
+    // out of line, an allocation more per tensor).
     if (by !== undefined && view?.region) {
-      // The common case in one literal (keys added one by one move the object's properties
-      // out of line, an allocation more per tensor).
       report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id], producer: by, rf: view.json, rf_region: view.region };
+    } else if (by !== undefined && view) {
+      report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id], producer: by, rf: view.json };
     } else {
       report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id] };
       if (by !== undefined) report.producer = by;

@@ -110,6 +110,8 @@ function run(argv: string[], out: (s: string) => void): number {
   }
   const depth = v.depth === undefined ? undefined : depthArg(v.depth);
   if (depth) opts.modules = true;
+  // rf_region is read by the JSON report and the --rf queries only (--device's roofline never does).
+  if (format !== "json" && v.rf === undefined && v["rf-pixel"] === undefined && v["rf-min"] === undefined) opts.regions = false;
   let sizeLines: string[] = [];
   const report = withModel(positionals[0], (g) => {
     const r = analyze(g, opts);

@@ -63,3 +63,18 @@ test("a padding of 10⁹ (a hostile file the fuzz made): the live units are foun
     units_end: [1_000_000_005, 5],
   });
 });
+
+test("regions: false leaves out rf_region only (the command's table, CSV and Markdown never show it)", () => {
+  const b = new NetBuilder("stem");
+  const x = b.input("x", [1, 3, 224, 224]);
+  const c1 = b.node("Conv", "conv1", [x], { kernel_shape: [7, 7], strides: [2, 2], pads: [0, 0, 0, 0] }, { weight: [8, 3, 7, 7] });
+  const r1 = b.node("Relu", "relu1", [c1]);
+  const c2 = b.node("Conv", "conv2", [r1], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }, { weight: [8, 8, 3, 3] });
+  const g = b.build(c2);
+  const full = analyze(g);
+  const lean = analyze(g, { regions: false });
+  assert.ok(full.tensors[c2.name].rf_region, "the default report has rf_region");
+  for (const t of Object.values(lean.tensors)) assert.equal(t.rf_region, undefined);
+  for (const t of Object.values(full.tensors)) delete t.rf_region;
+  assert.deepEqual(lean, full);
+});
