@@ -14,5 +14,5 @@ export { type Dim, parseShape, type Shape } from "./core/shape.js";
 export { type ByteSource, bufferSource, READERS, type Reader, readModel } from "./formats/index.js";
 export { buildSpec } from "./formats/spec/index.js";
 export { knownOps, type OpRule, RULES } from "./ops/index.js";
-export { jsonChunks, RENDERERS, renderCsv, renderJson, renderMarkdown, renderTable } from "./render/index.js";
+export { jsonChunks, RENDERERS, renderCsv, renderJson, renderMarkdown, renderTable, tableChunks } from "./render/index.js";
 export { NetBuilder, type T, ZOO, zooModel } from "./zoo/index.js";

@@ -12,7 +12,7 @@ import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import type { Report } from "../core/report.js";
 import { readModel } from "../formats/index.js";
-import { jsonChunks, RENDERERS, renderRfTable } from "../render/index.js";
+import { jsonChunks, RENDERERS, renderRfTable, tableChunks } from "../render/index.js";
 import { SWEEP_RENDERERS, sizeFunctionLines } from "../render/sweep.js";
 import { depthArg, TREE_RENDERERS } from "../render/tree.js";
 import { ZOO } from "../zoo/index.js";
@@ -132,7 +132,12 @@ function run(argv: string[], out: (s: string) => void): number {
     // --depth N: the modules down to depth N (each row's own_layers still point at the layers).
     if (depth && report.modules) report.modules = report.modules.filter((m) => m.depth <= depth);
     for (const chunk of jsonChunks(report)) out(chunk);
-  } else out(sizeLines.length > 0 ? `${render(report)}${sizeLines.join("\n")}\n` : render(report));
+  } else {
+    // The table, like the JSON report, goes out in pieces.
+    if (format === "table") for (const chunk of tableChunks(report)) out(chunk);
+    else out(render(report));
+    if (sizeLines.length > 0) out(`${sizeLines.join("\n")}\n`);
+  }
   return 0;
 }
 

@@ -3,9 +3,9 @@ import { renderCsv } from "./csv.js";
 import { jsonChunks, renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderRfTable } from "./rf-table.js";
-import { renderTable } from "./table.js";
+import { renderTable, tableChunks } from "./table.js";
 
-export { jsonChunks, renderCsv, renderJson, renderMarkdown, renderRfTable, renderTable };
+export { jsonChunks, renderCsv, renderJson, renderMarkdown, renderRfTable, renderTable, tableChunks };
 
 export const RENDERERS: Record<string, (r: Report) => string> = {
   table: renderTable,

@@ -18,6 +18,14 @@ import {
 
 /** The terminal report: one row per layer, totals, the conventions side by side, notes. */
 export function renderTable(r: Report): string {
+  return [...tableChunks(r)].join("");
+}
+
+/**
+ * The same text in pieces of about `chunk` characters: the command writes a 100,000-row
+ * table as it goes rather than as one string of its whole size (and its lines before that).
+ */
+export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
   const headline = r.convention === "macs" ? "MACs" : r.convention;
   const head = ["#", "layer", "op", "output", "rf r/S", "params", headline, "share"];
   // A layer's counts repeat across a large graph (every 3×3 conv of a stage): each distinct
@@ -60,14 +68,17 @@ export function renderTable(r: Report): string {
     return s.trimEnd();
   };
   const t = r.totals;
-  const out: string[] = [];
   const inputs = r.inputs.map((i) => `${i.name} ${i.shape.join("×")}`).join(", ");
-  out.push(`convscope — ${modelTitle(r)} · input ${inputs} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""}`);
-  out.push("");
-  out.push(line(head));
-  out.push(line(widths.map((w) => "─".repeat(w))));
-  for (const row of rows) out.push(line(row));
-  out.push("");
+  let buf = `convscope — ${modelTitle(r)} · input ${inputs} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""}\n\n`;
+  buf += `${line(head)}\n${line(widths.map((w) => "─".repeat(w)))}\n`;
+  for (const row of rows) {
+    buf += `${line(row)}\n`;
+    if (buf.length >= chunk) {
+      yield buf;
+      buf = "";
+    }
+  }
+  const out: string[] = [""];
   out.push(
     t.params === null
       ? `params      ? (${lowerBound(r, "params", exact)})`
@@ -103,7 +114,7 @@ export function renderTable(r: Report): string {
   });
   for (const n of r.notes) out.push(`note: ${n}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
-  return `${out.join("\n")}\n`;
+  yield `${buf}${out.join("\n")}\n`;
 }
 
 /** The receptive field of the last spatial tensor before the network goes global. */
