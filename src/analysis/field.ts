@@ -1,5 +1,6 @@
 import { ConvscopeError } from "../core/errors.js";
 import { floorDiv, frac, fracJson, gcd, mod } from "../core/fraction.js";
+import type { SharedLists } from "../core/lists.js";
 import type { AxisFieldJson, FieldJson, FieldRegion } from "../core/report.js";
 import type { Shape } from "../core/shape.js";
 import type { Field, Resample } from "../ops/rule.js";
@@ -706,23 +707,26 @@ function strideText(f: Periodic): string {
   return f.period / g === 1 ? String(f.shift / g) : `${f.shift / g}/${f.period / g}`;
 }
 
-/** The JSON form of a tensor's field (strides and paddings exact, fractions as strings). */
-export function fieldJson(f: TensorField): FieldJson {
+/**
+ * The JSON form of a tensor's field (strides and paddings exact, fractions as strings).
+ * With `lists`, its lists are the shared frozen copies (see SharedLists).
+ */
+export function fieldJson(f: TensorField, lists?: SharedLists): FieldJson {
   // Built by assignment, not by spreading: V8 gives every object made by a spread of a
   // fresh object a hidden class of its own, one per tensor on a large graph.
   let json: FieldJson;
   const local = f.local;
   if (f.global) {
-    json = local ? { global: true, local: axesJson(local), aligned: f.aligned } : { global: true, aligned: f.aligned };
+    json = local ? { global: true, local: axesJson(local, undefined, lists), aligned: f.aligned } : { global: true, aligned: f.aligned };
   } else {
-    json = axesJson(local ?? [], f.aligned) as AxisFieldJson & { aligned: boolean };
+    json = axesJson(local ?? [], f.aligned, lists) as AxisFieldJson & { aligned: boolean };
   }
   if (f.unknown) json.unknown = true;
   return json;
 }
 
 /** The field's lists; `aligned`, when given, is the record's last key (in the literal: added after, it would be kept out of line). */
-function axesJson(local: Periodic[], aligned?: boolean): AxisFieldJson {
+function axesJson(local: Periodic[], aligned?: boolean, lists?: SharedLists): AxisFieldJson {
   // Unit u = q·period + φ starts at q·shift + lo[φ] = u·S − P_φ, so P_φ = φ·S − lo[φ].
   // An empty phase (it reads no pixel) has size 0 and padding null.
   const size = (p: Periodic, phase: number) => Math.max(0, p.hi[phase] - p.lo[phase] + 1);
@@ -731,9 +735,9 @@ function axesJson(local: Periodic[], aligned?: boolean): AxisFieldJson {
   // One pass over the axes into preallocated lists: this runs for every distinct field of
   // a graph, 75,000 times on a 100,000-node one.
   const n = local.length;
-  const sizes: number[] = new Array(n);
-  const strides: (number | string)[] = new Array(n);
-  const paddings: (number | string)[] = new Array(n);
+  let sizes: number[] = new Array(n);
+  let strides: (number | string)[] = new Array(n);
+  let paddings: (number | string)[] = new Array(n);
   let phased = false;
   for (let a = 0; a < n; a++) {
     const p = local[a];
@@ -756,6 +760,11 @@ function axesJson(local: Periodic[], aligned?: boolean): AxisFieldJson {
     // Phase 0's padding; when phase 0 reads nothing, the first phase that reads something.
     paddings[a] = pad(p, Math.max(0, first)) ?? 0;
   }
+  if (lists) {
+    sizes = lists.of(sizes);
+    strides = lists.of(strides);
+    paddings = lists.of(paddings);
+  }
   if (phased) {
     const phases = local.map((p) => ({ period: p.period, size: p.lo.map((_, i) => size(p, i)), padding: p.lo.map((_, i) => pad(p, i)) }));
     return aligned === undefined
@@ -771,7 +780,12 @@ function axesJson(local: Periodic[], aligned?: boolean): AxisFieldJson {
  * Input-size-aware facts of a local field: the centre of unit 0, the units whose whole
  * field lies inside the image, and how much of the corner unit's field is padding.
  */
-export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Shape | undefined): FieldRegion | undefined {
+export function fieldRegion(
+  f: TensorField,
+  shape: Shape | undefined,
+  image: Shape | undefined,
+  lists?: SharedLists,
+): FieldRegion | undefined {
   const local = f.local;
   if (!local || !shape || !image) return undefined;
   // Each part read once (a PlainField makes them afresh on every read).
@@ -822,16 +836,22 @@ export function fieldRegion(f: TensorField, shape: Shape | undefined, image: Sha
     if (!fr?.[a] || !fl?.[a]) known = false;
   }
   const corner = 1 - inside / total;
-  if (!known) return { units, centre, valid: valid ? { start, end } : null, corner_padding_share: corner };
+  const share = <T extends number | string>(l: T[]): T[] => (lists ? lists.of(l) : l);
+  const validRange = valid ? { start: share(start), end: share(end) } : null;
+  if (!known) return { units: share(units), centre: share(centre), valid: validRange, corner_padding_share: corner };
   const rs = fr as [number, number][];
   const ls = fl as [number, number][];
-  const reads = { start: new Array(dims), end: new Array(dims), units_start: new Array(dims), units_end: new Array(dims) };
+  const readStart: number[] = new Array(dims);
+  const readEnd: number[] = new Array(dims);
+  const unitsStart: number[] = new Array(dims);
+  const unitsEnd: number[] = new Array(dims);
   for (let a = 0; a < dims; a++) {
-    reads.start[a] = rs[a][0];
-    reads.end[a] = rs[a][1];
-    reads.units_start[a] = ls[a][0];
-    reads.units_end[a] = ls[a][1];
+    readStart[a] = rs[a][0];
+    readEnd[a] = rs[a][1];
+    unitsStart[a] = ls[a][0];
+    unitsEnd[a] = ls[a][1];
   }
+  const reads = { start: share(readStart), end: share(readEnd), units_start: share(unitsStart), units_end: share(unitsEnd) };
   // One literal with `reads` (added after, it would be kept out of line: an object more per tensor).
-  return { units, centre, valid: valid ? { start, end } : null, corner_padding_share: corner, reads };
+  return { units: share(units), centre: share(centre), valid: validRange, corner_padding_share: corner, reads };
 }

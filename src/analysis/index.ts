@@ -1,6 +1,7 @@
 import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
+import { SharedLists } from "../core/lists.js";
 import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
 import { addKnown, mul, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
@@ -162,6 +163,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   // same shape, its region) is made once and shared by their reports.
   const fieldViews = new Map<TensorField, { json: FieldJson; shape?: Shape; region?: FieldRegion }>();
   const regionsWanted = opts.regions ?? true;
+  const lists = new SharedLists();
   for (let id = 0; id < states.length; id++) {
     const t = states[id];
     if (t.constant) continue;
@@ -171,7 +173,11 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     if (f) {
       view = fieldViews.get(f);
       if (!view || (regionsWanted && !sameShape(view.shape, t.shape))) {
-        view = { json: view?.json ?? fieldJson(f), shape: t.shape, region: regionsWanted ? fieldRegion(f, t.shape, image) : undefined };
+        view = {
+          json: view?.json ?? fieldJson(f, lists),
+          shape: t.shape,
+          region: regionsWanted ? fieldRegion(f, t.shape, image, lists) : undefined,
+        };
         fieldViews.set(f, view);
       }
     }
