@@ -1,6 +1,6 @@
 import { isFloat } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
-import type { Graph, Node, Tensor } from "../core/graph.js";
+import type { Graph, Initializer, Node, Tensor } from "../core/graph.js";
 import { type Dim, numel, type Shape, symbolsOf } from "../core/shape.js";
 import { Attrs, type OpRule, type RuleContext, ruleFor, type TensorState } from "../ops/index.js";
 import { topoOrder } from "./order.js";
@@ -313,10 +313,11 @@ function initialState(t: Tensor): TensorState {
   if (t.value) s.value = t.value;
   else if (t.initializer?.read && t.shape) {
     const n = numel(t.shape);
-    const read = t.initializer.read;
+    const init = t.initializer as Required<Pick<Initializer, "read">>;
     if (n !== null && n <= MAX_VALUE_ELEMENTS && !isFloatWeight(t, n)) {
       let cached: readonly number[] | undefined;
-      Object.defineProperty(s, "value", { get: () => (cached ??= read()), enumerable: true });
+      // Called on the initializer (a reader's may be a method).
+      Object.defineProperty(s, "value", { get: () => (cached ??= init.read()), enumerable: true });
     }
   }
   return s;

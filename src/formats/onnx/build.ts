@@ -6,6 +6,7 @@ import { Attrs } from "../../ops/rule.js";
 import type { ByteSource } from "../source.js";
 import {
   ATTR,
+  type Piece,
   type RawAttr,
   type RawDim,
   type RawFunction,
@@ -404,20 +405,36 @@ function storedTensor(ref: TensorRef, name: string, ctx: Ctx): Tensor {
         );
       }
     }
-    const src = ctx.src;
-    const pieces = ref.pieces;
-    initializer = {
-      byteLength: bytes,
-      location: "inline",
-      read: () =>
-        checkCount(
-          decodePieces(pieces, dtype, (a, b) => readExactly(src, a, b), `tensor '${name}'`),
-          count,
-          `tensor '${name}'`,
-        ),
-    };
+    initializer = new InlinePayload(bytes, ref.pieces, dtype, count, name, ctx.src);
   }
   return { name, dtype, shape: ref.dims, initializer };
+}
+
+/**
+ * A payload in the model file, decoded only when a rule asks for its values (shape
+ * constants; weights never). A class rather than an object with a closure: a graph holds
+ * one per stored tensor, and a closure would add a function and its scope to each.
+ */
+class InlinePayload implements Initializer {
+  readonly location = "inline";
+
+  constructor(
+    readonly byteLength: number,
+    private readonly pieces: Piece[],
+    private readonly dtype: DType,
+    private readonly count: number,
+    private readonly name: string,
+    private readonly src: ByteSource,
+  ) {}
+
+  read(): number[] {
+    const what = `tensor '${this.name}'`;
+    return checkCount(
+      decodePieces(this.pieces, this.dtype, (a, b) => readExactly(this.src, a, b), what),
+      this.count,
+      what,
+    );
+  }
 }
 
 function externalInitializer(ref: TensorRef, name: string, dtype: DType, count: number, ctx: Ctx): Initializer {

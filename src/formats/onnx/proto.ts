@@ -348,7 +348,10 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   // IR < 3 has no `type`: the field present says it. A type whose field is absent has protobuf's default.
   if (type === 0) type = given;
   else if (type !== given) value = DEFAULTS[type]?.();
-  if (Array.isArray(value)) value = value.slice();
+  if (Array.isArray(value)) {
+    // Exact-size lists (grown ones keep spare slots); short integer lists shared (see SharedLists).
+    value = type === ATTR.INTS && value.length <= 16 ? m.c.lists.of((value as number[]).slice()) : value.slice();
+  }
   return ref === undefined ? { name, type, value } : { name, type, value, ref };
 }
 

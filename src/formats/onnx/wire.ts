@@ -1,4 +1,5 @@
 import { ConvscopeError } from "../../core/errors.js";
+import { SharedLists } from "../../core/lists.js";
 import type { ByteSource } from "../source.js";
 
 /**
@@ -69,6 +70,8 @@ export class Cursor {
   private winStart = 0;
   /** Words met so far (see `word`), by a hash of their bytes. */
   private readonly words = new Map<number, string>();
+  /** Integer lists of attributes, one per distinct list (a graph's convs share a few pads and strides). */
+  readonly lists = new SharedLists();
   readonly size: number;
 
   constructor(readonly src: ByteSource) {
