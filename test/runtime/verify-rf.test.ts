@@ -73,10 +73,11 @@ test("verify-rf: ResNet-18's stage outputs, 8 impulses each", async () => {
 test("verify-rf: a deliberately wrong field is caught (shifted one pixel, one stride too small, one pixel too wide)", async () => {
   const file = path("alexnet.onnx");
   const tensor = "/features/features.12/MaxPool_output_0";
+  // A report's lists are shared between tensors and frozen (core/lists.ts): each mutation puts a new list in.
   const wrong: [string, (f: AxisFieldJson) => void][] = [
-    ["padding + 1", (f) => (f.padding[0] = (f.padding[0] as number) + 1)],
-    ["size − stride", (f) => (f.size[1] -= 32)],
-    ["size + 1", (f) => (f.size[0] += 1)],
+    ["padding + 1", (f) => (f.padding = [(f.padding[0] as number) + 1, ...f.padding.slice(1)])],
+    ["size − stride", (f) => (f.size = [f.size[0], f.size[1] - 32, ...f.size.slice(2)])],
+    ["size + 1", (f) => (f.size = [f.size[0] + 1, ...f.size.slice(1)])],
   ];
   for (const [label, mutate] of wrong) {
     const v = await verifyRf(file, {
