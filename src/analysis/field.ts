@@ -316,7 +316,15 @@ export function receptiveFields(
       out = { ...plain(out), local: undefined, global: true };
     }
     const keep = stored(out);
-    for (const o of layer.outs) if (o >= 0) fields[o] = keep;
+    for (let i = 0; i < layer.outs.length; i++) {
+      const o = layer.outs[i];
+      if (o < 0) continue;
+      // A further output of another rank is computed over every position (DynamicQuantizeLinear's
+      // scale and zero point, a norm's batch statistics): it is global, not the data output's field.
+      const rank = i > 0 ? ctx.outputs[i]?.shape?.length : undefined;
+      if (rank === undefined || rank === keep.axes.length) fields[o] = keep;
+      else fields[o] = { axes: new Array(rank).fill(null), global: true, aligned: keep.aligned, unknown: keep.unknown };
+    }
   }
   return { fields, warnings };
 }

@@ -87,3 +87,20 @@ test("composition stays exact while the phase table is short, and says when it w
   // Up-sampling by 5,000 would need a 5,000-entry table: not built, the pass reports a bound instead.
   assert.equal(compose(identity, { num: 1, den: 5000, lo: 0, hi: 0 }), null);
 });
+
+test("a further output of another rank is global: DynamicQuantizeLinear's scale and zero point are computed over the whole image", () => {
+  const b = new NetBuilder("dynq");
+  const x = b.input("x", [1, 3, 32, 32]);
+  const c = b.conv(x, { name: "conv", out: 8, kernel: 3, stride: 2, pad: 1 });
+  const [y, scale, zp] = b.add({ name: "q", op: "DynamicQuantizeLinear", inputs: [c.name], outputs: ["y", "y_scale", "y_zero_point"], attrs: {} });
+  // scale × a weight scale: a scalar that still depends on every pixel.
+  const ws = b.constant("w_scale", [0.5], []);
+  const m = b.node("Mul", "scales_mul", [scale, ws]);
+  const r = analyze(b.build(y));
+  assert.deepEqual(r.tensors[y.name].rf, { size: [3, 3], stride: [2, 2], padding: [1, 1], aligned: true });
+  for (const t of [scale, zp, m]) {
+    assert.deepEqual(r.tensors[t.name].shape, []);
+    // Before, the scalars took the data output's 3×3 field (and, further on, a "local" part).
+    assert.deepEqual(r.tensors[t.name].rf, { global: true, aligned: true }, t.name);
+  }
+});
