@@ -1,6 +1,7 @@
 import { isFloat } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph, Initializer, Node, Tensor } from "../core/graph.js";
+import { SharedLists } from "../core/lists.js";
 import { type Dim, numel, type Shape, symbolsOf } from "../core/shape.js";
 import { Attrs, type OpRule, type RuleContext, ruleFor, type TensorState } from "../ops/index.js";
 import { topoOrder } from "./order.js";
@@ -149,6 +150,7 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
   }
 
   const symbols = new Set<string>();
+  const shapes = new SharedLists();
   const layers: LayerState[] = [];
   // If layers whose condition is known: their untaken branch is not analysed.
   const skipped = new Map<string, string>();
@@ -200,8 +202,12 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
       }
       const out = ctx.outputs[i];
       // A shape the rule could not infer may still be declared in the file (value_info).
-      const shape = out.shape ?? declared(name);
-      if (shape) checkDims(node, name, shape);
+      // Equal shapes are one shared list: a stage's tensors all have the same.
+      let shape = out.shape ?? declared(name);
+      if (shape) {
+        checkDims(node, name, shape);
+        if (shape.length <= 16) shape = shapes.of(shape as Dim[]);
+      }
       out.shape = shape;
       if (shape) for (const d of shape) if (typeof d === "string") for (const sym of symbolsOf(d)) symbols.add(sym);
       id ??= newId(name);

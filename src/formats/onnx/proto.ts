@@ -414,7 +414,8 @@ export function parseTensor(m: Msg): TensorRef {
     }
   }
   if (external) t.external = entries;
-  t.dims = t.dims.slice();
+  // Shared like attributes' lists: a graph's weights repeat a few shapes.
+  t.dims = t.dims.length <= 16 ? m.c.lists.of(t.dims.slice()) : t.dims.slice();
   t.pieces = t.pieces.slice();
   return t;
 }
