@@ -1,7 +1,7 @@
 import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
-import { SharedLists } from "../core/lists.js";
+import { SharedLists, SharedRecords } from "../core/lists.js";
 import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
 import { addKnown, mul, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
@@ -88,6 +88,10 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const approxOf = CONVENTIONS.map((c) => approx.get(c.name) as Map<string, number>);
   // The layer's count per convention, reused from layer to layer (the row gets a record of it).
   const counts: (number | null)[] = new Array(CONVENTIONS.length).fill(null);
+  // Rows share equal records (frozen): the layers of a stage repeat their counts.
+  const byConventions = new SharedRecords<Record<string, number | null>>();
+  const costs = new SharedRecords<NonNullable<LayerReport["cost"]>>();
+  const costParts: number[] = new Array(7);
   for (const layer of shapes.order) {
     const { node, rule, ctx } = layer;
     for (const o of layer.outs) if (o >= 0) producer[o] = node.name;
@@ -118,7 +122,19 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       }
     }
     activations = addKnown(activations, act);
-    const byConvention = byConventionRecord(counts);
+    const byConvention = byConventions.of(counts, () => byConventionRecord(counts));
+    let cost: LayerReport["cost"] = null;
+    if (c) {
+      costParts[0] = c.macs;
+      costParts[1] = c.bias;
+      costParts[2] = c.add;
+      costParts[3] = c.mul;
+      costParts[4] = c.div;
+      costParts[5] = c.exp;
+      costParts[6] = c.cmp;
+      const k = c;
+      cost = costs.of(costParts, () => ({ macs: k.macs, bias: k.bias, add: k.add, mul: k.mul, div: k.div, exp: k.exp, cmp: k.cmp }));
+    }
     const p = perLayer[layer.index];
     // One object literal, not spreads of optional parts: a spread makes V8 build each of
     // 100,000 layer objects through its slow generic path.
@@ -136,7 +152,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       seed: byConvention.seed,
       value: byConvention[conv.name],
       by_convention: byConvention,
-      cost: c ? { macs: c.macs, bias: c.bias, add: c.add, mul: c.mul, div: c.div, exp: c.exp, cmp: c.cmp } : null,
+      cost,
       activation_bytes: perImage(act),
     };
     const shown = node.source && node.source !== node.op ? withSource(row, node.source) : row;

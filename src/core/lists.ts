@@ -14,19 +14,9 @@ export class SharedLists {
 
   /** The shared list equal to `list` (`list` itself, frozen, when it is the first of its kind). */
   of<T extends number | string | null>(list: T[]): T[] {
-    let h = list.length;
-    let numeric = true;
-    for (let i = 0; i < list.length; i++) {
-      const v = list[i];
-      // NaN equals nothing (and is null in JSON): such a list is kept as it is, unshared.
-      if (v !== v) return list;
-      if (typeof v !== "number") {
-        numeric = false;
-        break;
-      }
-      h = (Math.imul(h, 0x01000193) ^ (v | 0) ^ ((v / 4294967296) | 0)) | 0;
-    }
-    if (!numeric) {
+    const h = hashNumbers(list);
+    if (Number.isNaN(h)) return list;
+    if (h === undefined) {
       const key = JSON.stringify(list);
       const hit = this.others.get(key);
       if (hit !== undefined) return hit as T[];
@@ -42,6 +32,46 @@ export class SharedLists {
     bucket.push(Object.freeze(list) as T[]);
     return list;
   }
+}
+
+/**
+ * One frozen record per distinct list of values, made once from them: a large graph's
+ * layers repeat a few costs (every 3×3 conv of a stage counts the same), each a record
+ * of seven or eight numbers per layer otherwise.
+ */
+export class SharedRecords<R extends object> {
+  private readonly byHash = new Map<number, { values: readonly (number | null)[]; record: R }[]>();
+
+  /** The record for `values` (which may be a scratch list: it is copied when kept); `make` builds it the first time. */
+  of(values: readonly (number | null)[], make: () => R): R {
+    const h = hashNumbers(values);
+    if (h === undefined || Number.isNaN(h)) return make();
+    let bucket = this.byHash.get(h);
+    if (bucket === undefined) {
+      bucket = [];
+      this.byHash.set(h, bucket);
+    }
+    for (const e of bucket) if (same(e.values, values)) return e.record;
+    const record = Object.freeze(make());
+    bucket.push({ values: values.slice(), record });
+    return record;
+  }
+}
+
+/** A hash of a list of numbers and nulls; undefined when it holds anything else, NaN when it holds NaN (never shared: NaN equals nothing). */
+function hashNumbers(list: readonly unknown[]): number | undefined {
+  let h = list.length;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (v === null) {
+      h = Math.imul(h, 0x01000193) ^ 0x5bd1e995;
+      continue;
+    }
+    if (typeof v !== "number") return undefined;
+    if (v !== v) return Number.NaN;
+    h = (Math.imul(h, 0x01000193) ^ (v | 0) ^ ((v / 4294967296) | 0)) | 0;
+  }
+  return h;
 }
 
 function same(a: readonly unknown[], b: readonly unknown[]): boolean {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SharedLists } from "../../src/core/lists.js";
+import { SharedLists, SharedRecords } from "../../src/core/lists.js";
 
 test("SharedLists: one frozen copy per distinct list, by exact items", () => {
   const s = new SharedLists();
@@ -45,4 +45,31 @@ test("SharedLists: many lists whose hashes may collide are all told apart", () =
     assert.deepEqual(l, [a, b, a * b]);
     assert.equal(s.of([a, b, a * b]), l);
   }
+});
+
+test("SharedRecords: one frozen record per distinct values, made once, from a scratch list", () => {
+  const s = new SharedRecords<{ a: number | null; b: number | null }>();
+  let made = 0;
+  const scratch: (number | null)[] = [1, null];
+  const make = () => {
+    made++;
+    return { a: scratch[0], b: scratch[1] };
+  };
+  const first = s.of(scratch, make);
+  assert.deepEqual(first, { a: 1, b: null });
+  assert.ok(Object.isFrozen(first));
+  // The scratch list is reused: what was kept is a copy of its values then.
+  scratch[1] = 2;
+  const second = s.of(scratch, make);
+  assert.deepEqual(second, { a: 1, b: 2 });
+  scratch[1] = null;
+  assert.equal(s.of(scratch, make), first);
+  assert.equal(s.of([1, 2], make), second);
+  assert.equal(made, 2);
+  // null is not 0, and NaN is never shared.
+  assert.notEqual(s.of([1, 0], make), first);
+  assert.equal(made, 3);
+  s.of([Number.NaN, 1], make);
+  s.of([Number.NaN, 1], make);
+  assert.equal(made, 5);
 });
