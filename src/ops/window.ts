@@ -31,19 +31,11 @@ export function readWindow(ctx: RuleContext, attrs: Attrs, kernel: readonly numb
   if (stride.some((s) => s <= 0)) layerError(ctx, `stride must be positive, got ${stride.join("×")}`);
   if (dilation.some((d) => d <= 0)) layerError(ctx, `dilation must be positive, got ${dilation.join("×")}`);
   if (pads.some((p) => p < 0)) layerError(ctx, `padding must not be negative, got ${pads.join(",")}`);
-  const w: Window = {
-    kernel,
-    stride,
-    dilation,
-    padBegin: pads.slice(0, n),
-    padEnd: pads.slice(n),
-    ceil,
-    autoPad,
-  };
-  if (autoPad === "VALID") {
-    w.padBegin = zeros(n);
-    w.padEnd = zeros(n);
-  } else if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
+  const [padBegin, padEnd] = autoPad === "VALID" ? halvesOf(sharedZeros(2 * n)) : halvesOf(pads);
+  const w: Window = { kernel, stride, dilation, padBegin, padEnd, ceil, autoPad };
+  if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
+    w.padBegin = new Array(n);
+    w.padEnd = new Array(n);
     for (let i = 0; i < n; i++) {
       const size = spatial[i];
       if (typeof size !== "number") {
@@ -57,7 +49,7 @@ export function readWindow(ctx: RuleContext, attrs: Attrs, kernel: readonly numb
       w.padBegin[i] = autoPad === "SAME_UPPER" ? small : total - small;
       w.padEnd[i] = total - (w.padBegin[i] as number);
     }
-  } else if (autoPad !== "NOTSET") {
+  } else if (autoPad !== "NOTSET" && autoPad !== "VALID") {
     layerError(ctx, `unknown auto_pad '${autoPad}'`);
   }
   return w;
@@ -117,6 +109,22 @@ export function spatialOf(ctx: RuleContext, shape: Shape, minRank = 3): Dim[] {
 /** ones(n) and zeros(n) as one shared, frozen list per length: defaults a window keeps, read only. */
 const ONES: (readonly number[])[] = [];
 const ZEROS: (readonly number[])[] = [];
+/**
+ * A pads list's begin and end halves, made once per list: the ONNX reader shares equal
+ * attribute lists, so a graph's convs with equal pads share these too. Frozen (SAME
+ * padding makes lists of its own).
+ */
+const HALVES = new WeakMap<readonly number[], [Dim[], Dim[]]>();
+function halvesOf(pads: readonly number[]): [Dim[], Dim[]] {
+  let h = HALVES.get(pads);
+  if (h === undefined) {
+    const n = pads.length / 2;
+    h = [Object.freeze(pads.slice(0, n)) as Dim[], Object.freeze(pads.slice(n)) as Dim[]];
+    HALVES.set(pads, h);
+  }
+  return h;
+}
+
 function sharedOnes(n: number): readonly number[] {
   ONES[n] ??= Object.freeze(ones(n));
   return ONES[n];
