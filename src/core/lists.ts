@@ -68,7 +68,7 @@ function hashNumbers(list: readonly unknown[]): number | undefined {
       continue;
     }
     if (typeof v !== "number") return undefined;
-    if (v !== v) return Number.NaN;
+    if (Number.isNaN(v)) return Number.NaN;
     h = (Math.imul(h, 0x01000193) ^ (v | 0) ^ ((v / 4294967296) | 0)) | 0;
   }
   return h;

@@ -92,7 +92,13 @@ test("a further output of another rank is global: DynamicQuantizeLinear's scale 
   const b = new NetBuilder("dynq");
   const x = b.input("x", [1, 3, 32, 32]);
   const c = b.conv(x, { name: "conv", out: 8, kernel: 3, stride: 2, pad: 1 });
-  const [y, scale, zp] = b.add({ name: "q", op: "DynamicQuantizeLinear", inputs: [c.name], outputs: ["y", "y_scale", "y_zero_point"], attrs: {} });
+  const [y, scale, zp] = b.add({
+    name: "q",
+    op: "DynamicQuantizeLinear",
+    inputs: [c.name],
+    outputs: ["y", "y_scale", "y_zero_point"],
+    attrs: {},
+  });
   // scale × a weight scale: a scalar that still depends on every pixel.
   const ws = b.constant("w_scale", [0.5], []);
   const m = b.node("Mul", "scales_mul", [scale, ws]);

@@ -25,7 +25,7 @@ test("SharedLists: one frozen copy per distinct list, by exact items", () => {
   const shared = others.map((l) => s.of(l));
   for (const l of shared) assert.notEqual(l, a);
   assert.equal(new Set(shared).size, others.length);
-  others.forEach((l, i) => assert.equal(s.of([...l]), shared[i], JSON.stringify(l)));
+  for (const [i, l] of others.entries()) assert.equal(s.of([...l]), shared[i], JSON.stringify(l));
   // Strings that would read alike if joined with commas stay apart.
   assert.notEqual(s.of(["a,b"]), s.of(["a", "b"]));
   // NaN equals nothing: never shared.
