@@ -723,6 +723,11 @@ export function fieldJson(f: TensorField, lists?: SharedLists): FieldJson {
   // Built by assignment, not by spreading: V8 gives every object made by a spread of a
   // fresh object a hidden class of its own, one per tensor on a large graph.
   let json: FieldJson;
+  if (f instanceof PlainField) {
+    json = plainJson(f.v, f.aligned, lists);
+    if (f.unknown) json.unknown = true;
+    return json;
+  }
   const local = f.local;
   if (f.global) {
     json = local ? { global: true, local: axesJson(local, undefined, lists), aligned: f.aligned } : { global: true, aligned: f.aligned };
@@ -731,6 +736,27 @@ export function fieldJson(f: TensorField, lists?: SharedLists): FieldJson {
   }
   if (f.unknown) json.unknown = true;
   return json;
+}
+
+/** axesJson of a PlainField, read in place (period 1 on every axis: no phases). */
+function plainJson(v: readonly number[], aligned: boolean, lists?: SharedLists): AxisFieldJson & { aligned: boolean } {
+  const n = v.length / PLAIN;
+  let sizes: number[] = new Array(n);
+  let strides: (number | string)[] = new Array(n);
+  let paddings: (number | string)[] = new Array(n);
+  for (let a = 0; a < n; a++) {
+    const k = a * PLAIN;
+    const s = Math.max(0, v[k + 2] - v[k + 1] + 1);
+    sizes[a] = s;
+    strides[a] = fracJson(frac(v[k], 1));
+    paddings[a] = s === 0 ? 0 : 0 - v[k + 1];
+  }
+  if (lists) {
+    sizes = lists.of(sizes);
+    strides = lists.of(strides);
+    paddings = lists.of(paddings);
+  }
+  return { size: sizes, stride: strides, padding: paddings, aligned };
 }
 
 /** The field's lists; `aligned`, when given, is the record's last key (in the literal: added after, it would be kept out of line). */
@@ -794,13 +820,16 @@ export function fieldRegion(
   image: Shape | undefined,
   lists?: SharedLists,
 ): FieldRegion | undefined {
-  const local = f.local;
-  if (!local || !shape || !image) return undefined;
-  // Each part read once (a PlainField makes them afresh on every read).
-  const fr = f.reads;
-  const fl = f.live;
+  if (!shape || !image) return undefined;
+  // A PlainField's numbers are read in place: its getters make their objects afresh on every
+  // read, and this runs for every tensor. Any other field's parts are each read once.
+  const v = f instanceof PlainField ? f.v : undefined;
+  const local = v ? undefined : f.local;
+  if (!v && !local) return undefined;
+  const fr = v ? undefined : f.reads;
+  const fl = v ? undefined : f.live;
   // Plain loops into preallocated lists, for the same reason as axesJson.
-  const dims = local.length;
+  const dims = v ? v.length / PLAIN : (local as Periodic[]).length;
   const units: number[] = new Array(dims);
   const start: number[] = new Array(dims);
   const end: number[] = new Array(dims);
@@ -808,26 +837,31 @@ export function fieldRegion(
   let valid = true;
   let inside = 1;
   let total = 1;
-  let known = fr !== undefined && fl !== undefined;
+  let known = v !== undefined || (fr !== undefined && fl !== undefined);
   for (let a = 0; a < dims; a++) {
-    const p = local[a];
+    const p = local?.[a];
+    const k = a * PLAIN;
+    // Unit 0's interval (unitInterval(p, 0)) and the step between units.
+    const l = v ? v[k + 1] : (p as Periodic).lo[0];
+    const h = v ? v[k + 2] : (p as Periodic).hi[0];
     const t = f.axes.indexOf(a);
     const count = shape[t];
     const n = image[a + 2];
     if (t < 0 || typeof count !== "number" || typeof n !== "number") return undefined;
     units[a] = count;
-    centre[a] = fracJson(frac(p.lo[0] + p.hi[0], 2));
+    centre[a] = fracJson(frac(l + h, 2));
     let first = -1;
     let last = -1;
-    if (p.period === 1) {
+    if (v || (p as Periodic).period === 1) {
       // u·S + lo ≥ 0 and u·S + hi ≤ n − 1, solved for u.
-      first = Math.max(0, Math.ceil(-p.lo[0] / p.shift));
-      last = Math.min(count - 1, Math.floor((n - 1 - p.hi[0]) / p.shift));
+      const shift = v ? v[k] : (p as Periodic).shift;
+      first = Math.max(0, Math.ceil(-l / shift));
+      last = Math.min(count - 1, Math.floor((n - 1 - h) / shift));
       if (first > last) first = last = -1;
     } else {
       for (let u = 0; u < count; u++) {
-        const [l, h] = unitInterval(p, u);
-        if (l <= h && l >= 0 && h <= n - 1) {
+        const [ul, uh] = unitInterval(p as Periodic, u);
+        if (ul <= uh && ul >= 0 && uh <= n - 1) {
           if (first < 0) first = u;
           last = u;
         }
@@ -836,28 +870,26 @@ export function fieldRegion(
     if (first < 0) valid = false;
     start[a] = first;
     end[a] = last;
-    // Unit 0's interval (unitInterval(p, 0)).
-    const l = p.lo[0];
-    const h = p.hi[0];
     total *= h - l + 1;
     inside *= Math.max(0, Math.min(h, n - 1) - Math.max(l, 0) + 1);
-    if (!fr?.[a] || !fl?.[a]) known = false;
+    if (v ? Number.isNaN(v[k + 3]) || Number.isNaN(v[k + 5]) : !fr?.[a] || !fl?.[a]) known = false;
   }
   const corner = 1 - inside / total;
   const share = <T extends number | string>(l: T[]): T[] => (lists ? lists.of(l) : l);
   const validRange = valid ? { start: share(start), end: share(end) } : null;
   if (!known) return { units: share(units), centre: share(centre), valid: validRange, corner_padding_share: corner };
-  const rs = fr as [number, number][];
-  const ls = fl as [number, number][];
   const readStart: number[] = new Array(dims);
   const readEnd: number[] = new Array(dims);
   const unitsStart: number[] = new Array(dims);
   const unitsEnd: number[] = new Array(dims);
   for (let a = 0; a < dims; a++) {
-    readStart[a] = rs[a][0];
-    readEnd[a] = rs[a][1];
-    unitsStart[a] = ls[a][0];
-    unitsEnd[a] = ls[a][1];
+    const k = a * PLAIN;
+    const r = fr?.[a] as [number, number];
+    const u = fl?.[a] as [number, number];
+    readStart[a] = v ? v[k + 3] : r[0];
+    readEnd[a] = v ? v[k + 4] : r[1];
+    unitsStart[a] = v ? v[k + 5] : u[0];
+    unitsEnd[a] = v ? v[k + 6] : u[1];
   }
   const reads = { start: share(readStart), end: share(readEnd), units_start: share(unitsStart), units_end: share(unitsEnd) };
   // One literal with `reads` (added after, it would be kept out of line: an object more per tensor).
