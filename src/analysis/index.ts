@@ -92,9 +92,12 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const byConventions = new SharedRecords<Record<string, number | null>>();
   const costs = new SharedRecords<NonNullable<LayerReport["cost"]>>();
   const costParts: number[] = new Array(7);
-  for (const layer of shapes.order) {
-    const { node, rule, ctx } = layer;
-    for (const o of layer.outs) if (o >= 0) producer[o] = node.name;
+  const order = shapes.order;
+  for (let li = 0; li < order.length; li++) {
+    const layer = order[li];
+    const { node, rule, ctx, outs } = layer;
+    // Indexed loops over the outputs: no iterator per layer.
+    for (let k = 0; k < outs.length; k++) if (outs[k] >= 0) producer[outs[k]] = node.name;
     let c: Cost | null = ZERO_COST;
     if (!rule) {
       c = null;
@@ -115,11 +118,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     }
     let act: number | null = 0;
     if (!layer.folded) {
-      for (const o of layer.outs) {
-        if (o < 0) continue;
-        const b = bytes[o];
-        act = addKnown(act, b);
-      }
+      for (let k = 0; k < outs.length; k++) if (outs[k] >= 0) act = addKnown(act, bytes[outs[k]]);
     }
     activations = addKnown(activations, act);
     const byConvention = byConventions.of(counts, () => byConventionRecord(counts));

@@ -42,12 +42,14 @@ export interface Steps {
 
 function stepsOf(layers: readonly LayerState[]): Steps {
   let count = 0;
-  for (const l of layers) count = Math.max(count, l.index + 1);
+  // Indexed loops: this runs once per analysis, cold, and a for…of makes a result object per step until optimised.
+  for (let i = 0; i < layers.length; i++) count = Math.max(count, layers[i].index + 1);
   const inCount = new Int32Array(count);
   const outCount = new Int32Array(count);
-  for (const l of layers) {
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i];
     for (let k = 0; k < l.ins.length; k++) if (l.ins[k] >= 0 && l.ins.indexOf(l.ins[k]) === k) inCount[l.index]++;
-    for (const o of l.outs) if (o >= 0) outCount[l.index]++;
+    for (let k = 0; k < l.outs.length; k++) if (l.outs[k] >= 0) outCount[l.index]++;
   }
   const inAt = new Int32Array(count + 1);
   const outAt = new Int32Array(count + 1);
@@ -64,12 +66,13 @@ function stepsOf(layers: readonly LayerState[]): Steps {
     folded: new Uint8Array(count),
     inPlace: new Uint8Array(count),
   };
-  for (const l of layers) {
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i];
     const k = l.index;
     let p = inAt[k];
     for (let j = 0; j < l.ins.length; j++) if (l.ins[j] >= 0 && l.ins.indexOf(l.ins[j]) === j) steps.ins[p++] = l.ins[j];
     p = outAt[k];
-    for (const o of l.outs) if (o >= 0) steps.outs[p++] = o;
+    for (let j = 0; j < l.outs.length; j++) if (l.outs[j] >= 0) steps.outs[p++] = l.outs[j];
     if (l.ins.length > 0) steps.first[k] = l.ins[0];
     if (l.folded) steps.folded[k] = 1;
     if (l.rule?.inPlace) steps.inPlace[k] = 1;

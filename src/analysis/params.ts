@@ -60,13 +60,17 @@ export function countParams(
   const scaleOf = new Uint8Array(tensorCount);
   const perLayer: LayerParams[] = [];
   const partOfUnknown = new Uint8Array(tensorCount);
-  for (const layer of layers) {
+  // Indexed loops where a layer's lists are walked: a for…of makes an iterator per list
+  // (and a result per step until optimised), several per layer of a 100,000-layer graph.
+  for (let li = 0; li < layers.length; li++) {
+    const layer = layers[li];
     let params: number | null = 0;
     let trainable: number | null = 0;
     const weights: LayerParams["weights"] = withWeights ? [] : undefined;
     const { ins, rule } = layer;
     let quantIns = quantInputsOf(layer);
-    for (const o of rule?.quantOutputs ?? NONE) if (layer.outs[o] >= 0) scaleOf[layer.outs[o]] = 1;
+    const quantOuts = rule?.quantOutputs ?? NONE;
+    for (let k = 0; k < quantOuts.length; k++) if (layer.outs[quantOuts[k]] >= 0) scaleOf[layer.outs[quantOuts[k]]] = 1;
     // Arithmetic on scales and constants alone (x_scale · w_scale, before a ConvInteger's
     // output is rescaled) gives a scale; its constant operands are scales too.
     if (
@@ -77,7 +81,10 @@ export function countParams(
       quantIns = ins.map((_, i) => i);
       for (const o of layer.outs) if (o >= 0) scaleOf[o] = 1;
     }
-    for (const i of quantIns) if (ins[i] >= 0 && layer.ctx.inputs[i]?.constant) quant[ins[i]] = 1;
+    for (let k = 0; k < quantIns.length; k++) {
+      const i = quantIns[k];
+      if (ins[i] >= 0 && layer.ctx.inputs[i]?.constant) quant[ins[i]] = 1;
+    }
     if (!layer.folded) {
       for (let i = 0; i < ins.length; i++) {
         const id = ins[i];
@@ -102,7 +109,7 @@ export function countParams(
     }
     perLayer[layer.index] = weights ? { params, trainable, weights } : { params, trainable };
     // A layer whose count is unknown contributes none of its weights to the known part either.
-    if (params === null) for (const id of layer.ins) if (id >= 0 && asWeight[id]) partOfUnknown[id] = 1;
+    if (params === null) for (let k = 0; k < ins.length; k++) if (ins[k] >= 0 && asWeight[ins[k]]) partOfUnknown[ins[k]] = 1;
   }
 
   // Constants reaching a weight through folded layers (Identity, Cast, DequantizeLinear,

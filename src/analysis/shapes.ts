@@ -173,14 +173,14 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
     if (rule?.weightShape) sizeWeights(rule, ctx, ins, states, fileTensors);
     // Outputs of a node whose inputs are all constants are constants (a Constant node has none).
     let folded = inputs.length > 0 || node.op === "Constant";
-    for (const t of inputs) if (t !== undefined && !t.constant) folded = false;
+    for (let k = 0; k < inputs.length; k++) if (inputs[k] !== undefined && !inputs[k]?.constant) folded = false;
     if (!rule) {
       // Unknown op: its outputs keep whatever shape the file declares, and nothing is guessed.
       ctx.outputs = node.outputs.map((o) => ({ dtype: g.tensors.get(o)?.dtype ?? "unknown", shape: declared(o) }));
     } else {
       ctx.outputs = rule.infer(ctx);
       let named = 0;
-      for (const o of node.outputs) if (o !== "") named++;
+      for (let k = 0; k < node.outputs.length; k++) if (node.outputs[k] !== "") named++;
       if (ctx.outputs.length < named) {
         throw new ConvscopeError(`has ${node.outputs.length} outputs, the ${node.op} rule gives ${ctx.outputs.length}`, {
           layer: node.name,
@@ -209,7 +209,9 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
         if (shape.length <= 16) shape = shapes.of(shape as Dim[]);
       }
       out.shape = shape;
-      if (shape) for (const d of shape) if (typeof d === "string") for (const sym of symbolsOf(d)) symbols.add(sym);
+      if (shape)
+        for (let k = 0; k < shape.length; k++)
+          if (typeof shape[k] === "string") for (const sym of symbolsOf(shape[k] as string)) symbols.add(sym);
       id ??= newId(name);
       const state: TensorState = { name, dtype: out.dtype, shape, value: out.value, constant: folded && rule !== undefined };
       states[id] = state;
@@ -304,7 +306,9 @@ function fileOrder(g: Graph, name: string, given: Shape, declared: Shape | undef
 }
 
 function checkDims(node: Node, tensor: string, shape: Shape): void {
-  for (const d of shape) {
+  // Indexed: a for…of makes an iterator and a result object per step until the code is optimised.
+  for (let k = 0; k < shape.length; k++) {
+    const d = shape[k];
     if (typeof d !== "number") continue;
     if (!Number.isSafeInteger(d) || d < 0) {
       throw new ConvscopeError(`output '${tensor}' would have dimension ${d}`, { layer: node.name });

@@ -13,7 +13,8 @@ export function perOutput(ctx: RuleContext, per: PerElement, times = 1): Cost | 
   const n = shape ? numel(shape) : null;
   if (n === null) return null;
   const c = cost({});
-  for (const [k, v] of Object.entries(per) as [keyof PerElement, number][]) c[k] = mul(n, v, times);
+  // for…in, not Object.entries: no list of pairs per layer.
+  for (const k in per) c[k as keyof PerElement] = mul(n, per[k as keyof PerElement] as number, times);
   return c;
 }
 

@@ -178,7 +178,7 @@ export class Attrs {
     if (v === undefined) return this.required(name, def);
     if (typeof v === "number" && Number.isInteger(v)) return [v];
     if (!Array.isArray(v)) this.bad(name, "a list of integers");
-    for (const x of v) if (typeof x !== "number" || !Number.isInteger(x)) this.bad(name, "a list of integers");
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== "number" || !Number.isInteger(v[i])) this.bad(name, "a list of integers");
     return v as number[];
   }
 

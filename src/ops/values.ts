@@ -27,7 +27,8 @@ export function castValues(v: readonly number[], to: DType): number[] {
 export function smallCount(shape: Shape | undefined): number | undefined {
   if (!shape) return undefined;
   let n = 1;
-  for (const d of shape) {
+  for (let k = 0; k < shape.length; k++) {
+    const d = shape[k];
     if (typeof d !== "number") return undefined;
     n *= d;
     if (n > VALUE_LIMIT) return undefined;
