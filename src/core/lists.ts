@@ -28,7 +28,7 @@ export class SharedLists {
       bucket = [];
       this.numbers.set(h, bucket);
     }
-    for (const b of bucket) if (same(b, list)) return b as T[];
+    for (let i = 0; i < bucket.length; i++) if (same(bucket[i], list)) return bucket[i] as T[];
     bucket.push(Object.freeze(list) as T[]);
     return list;
   }
@@ -51,7 +51,7 @@ export class SharedRecords<R extends object> {
       bucket = [];
       this.byHash.set(h, bucket);
     }
-    for (const e of bucket) if (same(e.values, values)) return e.record;
+    for (let i = 0; i < bucket.length; i++) if (same(bucket[i].values, values)) return bucket[i].record;
     const record = Object.freeze(make());
     bucket.push({ values: values.slice(), record });
     return record;

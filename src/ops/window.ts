@@ -27,10 +27,10 @@ export function readWindow(ctx: RuleContext, attrs: Attrs, kernel: readonly numb
   if (stride.length !== n || dilation.length !== n || pads.length !== 2 * n) {
     layerError(ctx, `strides/dilations/pads do not match the ${n}-d kernel`);
   }
-  if (below(kernel, 1)) layerError(ctx, `kernel size must be positive, got ${kernel.join("×")}`);
-  if (below(stride, 1)) layerError(ctx, `stride must be positive, got ${stride.join("×")}`);
-  if (below(dilation, 1)) layerError(ctx, `dilation must be positive, got ${dilation.join("×")}`);
-  if (below(pads, 0)) layerError(ctx, `padding must not be negative, got ${pads.join(",")}`);
+  if (atMost(kernel, 0)) layerError(ctx, `kernel size must be positive, got ${kernel.join("×")}`);
+  if (atMost(stride, 0)) layerError(ctx, `stride must be positive, got ${stride.join("×")}`);
+  if (atMost(dilation, 0)) layerError(ctx, `dilation must be positive, got ${dilation.join("×")}`);
+  if (negative(pads)) layerError(ctx, `padding must not be negative, got ${pads.join(",")}`);
   const [padBegin, padEnd] = autoPad === "VALID" ? halvesOf(sharedZeros(2 * n)) : halvesOf(pads);
   const w: Window = { kernel, stride, dilation, padBegin, padEnd, ceil, autoPad };
   if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
@@ -125,9 +125,14 @@ function halvesOf(pads: readonly number[]): [Dim[], Dim[]] {
   return h;
 }
 
-/** Some item is below `min` (a loop: `some` with a closure allocated per conv until the code is optimised). */
-function below(list: readonly number[], min: number): boolean {
-  for (let i = 0; i < list.length; i++) if (list[i] < min) return true;
+/** Some item is ≤ max (a loop: `some` with a closure allocated per conv until the code is optimised). */
+function atMost(list: readonly number[], max: number): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] <= max) return true;
+  return false;
+}
+
+function negative(list: readonly number[]): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] < 0) return true;
   return false;
 }
 
