@@ -173,7 +173,7 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
     if (rule?.weightShape) sizeWeights(rule, ctx, ins, states, fileTensors);
     // Outputs of a node whose inputs are all constants are constants (a Constant node has none).
     let folded = inputs.length > 0 || node.op === "Constant";
-    for (let k = 0; k < inputs.length; k++) if (inputs[k] !== undefined && !inputs[k]?.constant) folded = false;
+    for (let k = 0; k < inputs.length; k++) if (inputs[k]?.constant === false) folded = false;
     if (!rule) {
       // Unknown op: its outputs keep whatever shape the file declares, and nothing is guessed.
       ctx.outputs = node.outputs.map((o) => ({ dtype: g.tensors.get(o)?.dtype ?? "unknown", shape: declared(o) }));
@@ -206,7 +206,7 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
       let shape = out.shape ?? declared(name);
       if (shape) {
         checkDims(node, name, shape);
-        if (shape.length <= 16) shape = shapes.of(shape as Dim[]);
+        shape = shapes.of(shape as Dim[]);
       }
       out.shape = shape;
       if (shape)

@@ -14,14 +14,27 @@ export class SharedLists {
 
   /** The shared list equal to `list` (`list` itself, frozen, when it is the first of its kind). */
   of<T extends number | string | null>(list: T[]): T[] {
-    const h = hashNumbers(list);
-    if (Number.isNaN(h)) return list;
+    return this.find(list, false);
+  }
+
+  /**
+   * The same for a list the caller goes on growing or reusing (a parser's): it is copied, at
+   * its exact size, only when it is the first of its kind (or too long to share).
+   */
+  copyOf<T extends number | string | null>(list: T[]): T[] {
+    return this.find(list, true);
+  }
+
+  private find<T extends number | string | null>(list: T[], copy: boolean): T[] {
+    const h = list.length > SHORT ? Number.NaN : hashNumbers(list);
+    if (Number.isNaN(h)) return copy ? list.slice() : list;
     if (h === undefined) {
       const key = JSON.stringify(list);
       const hit = this.others.get(key);
       if (hit !== undefined) return hit as T[];
-      this.others.set(key, Object.freeze(list) as T[]);
-      return list;
+      const kept = Object.freeze(copy ? list.slice() : list) as T[];
+      this.others.set(key, kept);
+      return kept;
     }
     let bucket = this.numbers.get(h);
     if (bucket === undefined) {
@@ -29,10 +42,14 @@ export class SharedLists {
       this.numbers.set(h, bucket);
     }
     for (let i = 0; i < bucket.length; i++) if (same(bucket[i], list)) return bucket[i] as T[];
-    bucket.push(Object.freeze(list) as T[]);
-    return list;
+    const kept = Object.freeze(copy ? list.slice() : list) as T[];
+    bucket.push(kept);
+    return kept;
   }
 }
+
+/** Lists longer than this are never shared (a shape, a kernel's pads, a field's axes are all shorter). */
+const SHORT = 16;
 
 /**
  * One frozen record per distinct list of values, made once from them: a large graph's

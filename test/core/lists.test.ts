@@ -73,3 +73,23 @@ test("SharedRecords: one frozen record per distinct values, made once, from a sc
   s.of([Number.NaN, 1], make);
   assert.equal(made, 5);
 });
+
+test("SharedLists.copyOf: a list the caller keeps growing is copied only when it is the first of its kind; long lists are never shared", () => {
+  const s = new SharedLists();
+  const grown = [1, 1];
+  const first = s.copyOf(grown);
+  assert.notEqual(first, grown);
+  assert.ok(Object.isFrozen(first) && !Object.isFrozen(grown));
+  grown.push(1, 1);
+  assert.deepEqual(first, [1, 1]);
+  assert.equal(s.copyOf([1, 1]), first);
+  assert.equal(s.of([1, 1]), first);
+  // 17 items: past what is shared; `of` keeps the list, `copyOf` still copies it.
+  const long = Array.from({ length: 17 }, (_, i) => i);
+  assert.equal(s.of(long), long);
+  assert.ok(!Object.isFrozen(long));
+  const copy = s.copyOf(long);
+  assert.notEqual(copy, long);
+  assert.deepEqual(copy, long);
+  assert.notEqual(s.copyOf(long), copy);
+});

@@ -350,7 +350,7 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   else if (type !== given) value = DEFAULTS[type]?.();
   if (Array.isArray(value)) {
     // Exact-size lists (grown ones keep spare slots); short integer lists shared (see SharedLists).
-    value = type === ATTR.INTS && value.length <= 16 ? m.c.lists.of((value as number[]).slice()) : value.slice();
+    value = type === ATTR.INTS ? m.c.lists.copyOf(value as number[]) : value.slice();
   }
   return ref === undefined ? { name, type, value } : { name, type, value, ref };
 }
@@ -415,7 +415,7 @@ export function parseTensor(m: Msg): TensorRef {
   }
   if (external) t.external = entries;
   // Shared like attributes' lists: a graph's weights repeat a few shapes.
-  t.dims = t.dims.length <= 16 ? m.c.lists.of(t.dims.slice()) : t.dims.slice();
+  t.dims = m.c.lists.copyOf(t.dims);
   t.pieces = t.pieces.slice();
   return t;
 }
