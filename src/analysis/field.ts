@@ -321,9 +321,8 @@ export function receptiveFields(
       if (o < 0) continue;
       // A further output of another rank is computed over every position (DynamicQuantizeLinear's
       // scale and zero point, a norm's batch statistics): it is global, not the data output's field.
-      const rank = i > 0 ? ctx.outputs[i]?.shape?.length : undefined;
-      if (rank === undefined || rank === keep.axes.length) fields[o] = keep;
-      else fields[o] = { axes: new Array(rank).fill(null), global: true, aligned: keep.aligned, unknown: keep.unknown };
+      const shape = i > 0 ? ctx.outputs[i]?.shape : undefined;
+      fields[o] = shape === undefined || shape.length === keep.axes.length ? keep : globalOf([keep], shape);
     }
   }
   return { fields, warnings };
@@ -741,9 +740,9 @@ export function fieldJson(f: TensorField, lists?: SharedLists): FieldJson {
 /** axesJson of a PlainField, read in place (period 1 on every axis: no phases). */
 function plainJson(v: readonly number[], aligned: boolean, lists?: SharedLists): AxisFieldJson & { aligned: boolean } {
   const n = v.length / PLAIN;
-  let sizes: number[] = new Array(n);
-  let strides: (number | string)[] = new Array(n);
-  let paddings: (number | string)[] = new Array(n);
+  const sizes: number[] = new Array(n);
+  const strides: (number | string)[] = new Array(n);
+  const paddings: (number | string)[] = new Array(n);
   for (let a = 0; a < n; a++) {
     const k = a * PLAIN;
     const s = Math.max(0, v[k + 2] - v[k + 1] + 1);
@@ -751,12 +750,7 @@ function plainJson(v: readonly number[], aligned: boolean, lists?: SharedLists):
     strides[a] = fracJson(frac(v[k], 1));
     paddings[a] = s === 0 ? 0 : 0 - v[k + 1];
   }
-  if (lists) {
-    sizes = lists.of(sizes);
-    strides = lists.of(strides);
-    paddings = lists.of(paddings);
-  }
-  return { size: sizes, stride: strides, padding: paddings, aligned };
+  return axesRecord(sizes, strides, paddings, undefined, aligned, lists) as AxisFieldJson & { aligned: boolean };
 }
 
 /** The field's lists; `aligned`, when given, is the record's last key (in the literal: added after, it would be kept out of line). */
@@ -769,9 +763,9 @@ function axesJson(local: Periodic[], aligned?: boolean, lists?: SharedLists): Ax
   // One pass over the axes into preallocated lists: this runs for every distinct field of
   // a graph, 75,000 times on a 100,000-node one.
   const n = local.length;
-  let sizes: number[] = new Array(n);
-  let strides: (number | string)[] = new Array(n);
-  let paddings: (number | string)[] = new Array(n);
+  const sizes: number[] = new Array(n);
+  const strides: (number | string)[] = new Array(n);
+  const paddings: (number | string)[] = new Array(n);
   let phased = false;
   for (let a = 0; a < n; a++) {
     const p = local[a];
@@ -794,20 +788,30 @@ function axesJson(local: Periodic[], aligned?: boolean, lists?: SharedLists): Ax
     // Phase 0's padding; when phase 0 reads nothing, the first phase that reads something.
     paddings[a] = pad(p, Math.max(0, first)) ?? 0;
   }
+  const phases = phased
+    ? local.map((p) => ({ period: p.period, size: p.lo.map((_, i) => size(p, i)), padding: p.lo.map((_, i) => pad(p, i)) }))
+    : undefined;
+  return axesRecord(sizes, strides, paddings, phases, aligned, lists);
+}
+
+/** The record of axesJson and plainJson: its lists shared when `lists` is given, each shape of record one literal. */
+function axesRecord(
+  size: number[],
+  stride: (number | string)[],
+  padding: (number | string)[],
+  phases: AxisFieldJson["phases"],
+  aligned: boolean | undefined,
+  lists: SharedLists | undefined,
+): AxisFieldJson {
   if (lists) {
-    sizes = lists.of(sizes);
-    strides = lists.of(strides);
-    paddings = lists.of(paddings);
+    size = lists.of(size);
+    stride = lists.of(stride);
+    padding = lists.of(padding);
   }
-  if (phased) {
-    const phases = local.map((p) => ({ period: p.period, size: p.lo.map((_, i) => size(p, i)), padding: p.lo.map((_, i) => pad(p, i)) }));
-    return aligned === undefined
-      ? { size: sizes, stride: strides, padding: paddings, phases }
-      : ({ size: sizes, stride: strides, padding: paddings, phases, aligned } as AxisFieldJson);
+  if (phases) {
+    return aligned === undefined ? { size, stride, padding, phases } : ({ size, stride, padding, phases, aligned } as AxisFieldJson);
   }
-  return aligned === undefined
-    ? { size: sizes, stride: strides, padding: paddings }
-    : ({ size: sizes, stride: strides, padding: paddings, aligned } as AxisFieldJson);
+  return aligned === undefined ? { size, stride, padding } : ({ size, stride, padding, aligned } as AxisFieldJson);
 }
 
 /**
