@@ -131,8 +131,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       costParts[4] = c.div;
       costParts[5] = c.exp;
       costParts[6] = c.cmp;
-      const k = c;
-      cost = costs.of(costParts, () => ({ macs: k.macs, bias: k.bias, add: k.add, mul: k.mul, div: k.div, exp: k.exp, cmp: k.cmp }));
+      cost = costs.of(costParts, () => costRecord(costParts));
     }
     const p = perLayer[layer.index];
     // One object literal, not spreads of optional parts: a spread makes V8 build each of
@@ -326,6 +325,11 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     });
   }
   return report;
+}
+
+/** A row's cost from its parts in costParts' order (as byConventionRecord from the counts). */
+function costRecord(v: readonly number[]): NonNullable<LayerReport["cost"]> {
+  return { macs: v[0], bias: v[1], add: v[2], mul: v[3], div: v[4], exp: v[5], cmp: v[6] };
 }
 
 /**
