@@ -66,8 +66,9 @@ const CODES: number[][] = [];
  * walker decided it needs.
  */
 export class Cursor {
-  private win: Uint8Array = new Uint8Array(0);
-  private winStart = 0;
+  /** The window's bytes and the file offset of its first (read by Msg's fast path; changed only by `load` and `byteAt`). */
+  win: Uint8Array = new Uint8Array(0);
+  winStart = 0;
   /** Words met so far (see `word`), by a hash of their bytes. */
   private readonly words = new Map<number, string>();
   /** Integer lists of attributes, one per distinct list (a graph's convs share a few pads and strides). */
@@ -308,6 +309,31 @@ export class Msg {
   /** A varint at the current position, as a signed 64-bit number (exact up to 2^53). */
   private varint(length = false): number {
     let p = this.pos;
+    // The common case first: a varint of one to three bytes (under 2^21: every tag and
+    // nearly every length, dim and enum of a real file) already in the window, read from it
+    // directly. Anything else (longer, at the window's edge or the message's end, negative)
+    // takes the general loop below, which gives the same value or the same error.
+    const w = this.c.win;
+    const o = p - this.c.winStart;
+    const avail = Math.min(w.length, this.limit - this.c.winStart);
+    if (o >= 0 && o < avail) {
+      const b0 = w[o];
+      if (b0 < 0x80) {
+        this.pos = p + 1;
+        return b0;
+      }
+      if (o + 1 < avail) {
+        const b1 = w[o + 1];
+        if (b1 < 0x80) {
+          this.pos = p + 2;
+          return (b0 & 0x7f) | (b1 << 7);
+        }
+        if (o + 2 < avail && w[o + 2] < 0x80) {
+          this.pos = p + 3;
+          return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (w[o + 2] << 14);
+        }
+      }
+    }
     if (p >= this.limit) throw this.error(p, "a number runs past the end of its message");
     let b = this.c.byteAt(p, this.fence(p, length));
     p++;
