@@ -59,18 +59,20 @@ function writeCache() {
 }
 
 if (require.main === module) {
+  // The command builds one graph and one report and exits: nearly everything it allocates
+  // lives to the end. V8's allocation-site pretenuring then moves whole object kinds
+  // straight into the old generation, which grows fast enough to force a third full
+  // collection whose marking (of ~290 MB on a 100,000-node graph) could not finish
+  // concurrently: a 200–600 ms pause. Without it, survivors are promoted by the young
+  // generation's collections as usual and the run ends after two small full collections:
+  // 5.3–5.8 s against 6.0–6.8 s on that graph (table), peak RSS about 10 MB more
+  // (BENCHMARKS.md). The flag is a heuristic of the collector, not of what is computed,
+  // and only the command sets it (a program calling the library keeps its own settings).
+  // It is set before the bundle is compiled, by the build's warm-up too: V8 accepts a code
+  // cache only from a process with the same flags.
+  require("node:v8").setFlagsFromString("--no-allocation-site-pretenuring");
   if (process.env.CONVSCOPE_WRITE_CODE_CACHE) writeCache();
   else {
-    // The command builds one graph and one report and exits: nearly everything it allocates
-    // lives to the end. V8's allocation-site pretenuring then moves whole object kinds
-    // straight into the old generation, which grows fast enough to force a third full
-    // collection whose marking (of ~290 MB on a 100,000-node graph) could not finish
-    // concurrently: a 200–600 ms pause. Without it, survivors are promoted by the young
-    // generation's collections as usual and the run ends after two small full collections:
-    // 5.3–5.8 s against 6.0–6.8 s on that graph (table), peak RSS about 10 MB more
-    // (BENCHMARKS.md). The flag is a heuristic of the collector, not of what is computed,
-    // and only the command sets it (a program calling the library keeps its own settings).
-    require("node:v8").setFlagsFromString("--no-allocation-site-pretenuring");
     const { cli, cached } = load(true);
     if (process.env.CONVSCOPE_DEBUG) process.stderr.write(`convscope: code cache ${cached ? "used" : "not used"}\n`);
     cli.runCli(process.argv.slice(2));
