@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { bufferSource, readModel } from "../../src/formats/index.js";
-import { Cursor } from "../../src/formats/onnx/wire.js";
-import { attr, graph, model, node, tensor, valueInfo } from "./onnx-writer.js";
+import { Cursor, EXACT, Msg } from "../../src/formats/onnx/wire.js";
+import { attr, graph, model, node, Pb, tensor, valueInfo } from "./onnx-writer.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -50,4 +50,48 @@ test("op types and attribute names read as words analyse as before", () => {
   );
   assert.deepEqual(g.nodes[0].attrs, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
   assert.deepEqual(g.nodes[2].attrs, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+});
+
+test("varints read the same from a loaded window (the short fast path) and byte by byte (the general loop)", () => {
+  // Both sides of each length boundary the fast path knows (1, 2, 3 bytes), longer ones, and negatives (10 bytes).
+  const values = [
+    0,
+    1,
+    127,
+    128,
+    300,
+    16383,
+    16384,
+    2097151,
+    2097152,
+    2 ** 28 - 1,
+    2 ** 28,
+    2 ** 35 + 5,
+    2 ** 53 - 1,
+    -1,
+    -300,
+    -(2 ** 31),
+  ];
+  const file = new Pb().packedVarints(1, values).bytes();
+  // Packed: ints() loads the whole body into the window first.
+  const loaded = new Cursor(bufferSource("packed", file));
+  const m = Msg.file(loaded, "T");
+  assert.equal(m.next(), true);
+  const fast: number[] = [];
+  m.ints("xs", fast);
+  assert.deepEqual(fast, values);
+  // The same body walked with the narrowest reach: the window holds a byte or two, so most varints straddle its end.
+  const body = Msg.file(new Cursor(bufferSource("packed", file)), "T");
+  assert.equal(body.next(), true);
+  const slow: number[] = [];
+  new Msg(new Cursor(bufferSource("packed", file)), body.start, body.end, "T", EXACT).varints(slow);
+  assert.deepEqual(slow, values);
+  // A varint cut by its message's end fails alike on both paths.
+  const cut = Uint8Array.from([0x0a, 0x02, 0x01, 0x80, 0x01]); // field 1, 2 bytes: 1, then a varint continuing past the body
+  const whole = new Cursor(bufferSource("cut", cut));
+  const c1 = Msg.file(whole, "T");
+  c1.next();
+  assert.throws(() => c1.ints("xs", []), /byte 4: a number runs past the end of its message/);
+  const c2 = new Msg(new Cursor(bufferSource("cut", cut)), 2, 4, "T", EXACT);
+  assert.throws(() => c2.varints([]), /byte 4: a number runs past the end of its message/);
 });
