@@ -121,7 +121,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       for (let k = 0; k < outs.length; k++) if (outs[k] >= 0) act = addKnown(act, bytes[outs[k]]);
     }
     activations = addKnown(activations, act);
-    const byConvention = byConventions.of(counts, () => byConventionRecord(counts));
+    const byConvention = byConventions.of(counts, byConventionRecord);
     let cost: LayerReport["cost"] = null;
     if (c) {
       costParts[0] = c.macs;
@@ -131,7 +131,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       costParts[4] = c.div;
       costParts[5] = c.exp;
       costParts[6] = c.cmp;
-      cost = costs.of(costParts, () => costRecord(costParts));
+      cost = costs.of(costParts, costRecord);
     }
     const p = perLayer[layer.index];
     // One object literal, not spreads of optional parts: a spread makes V8 build each of

@@ -59,17 +59,17 @@ const SHORT = 16;
 export class SharedRecords<R extends object> {
   private readonly byHash = new Map<number, { values: readonly (number | null)[]; record: R }[]>();
 
-  /** The record for `values` (which may be a scratch list: it is copied when kept); `make` builds it the first time. */
-  of(values: readonly (number | null)[], make: () => R): R {
+  /** The record for `values` (which may be a scratch list: it is copied when kept); `make(values)` builds it the first time. */
+  of<V extends readonly (number | null)[]>(values: V, make: (values: V) => R): R {
     const h = hashNumbers(values);
-    if (h === undefined || Number.isNaN(h)) return make();
+    if (h === undefined || Number.isNaN(h)) return make(values);
     let bucket = this.byHash.get(h);
     if (bucket === undefined) {
       bucket = [];
       this.byHash.set(h, bucket);
     }
     for (let i = 0; i < bucket.length; i++) if (same(bucket[i].values, values)) return bucket[i].record;
-    const record = Object.freeze(make());
+    const record = Object.freeze(make(values));
     bucket.push({ values: values.slice(), record });
     return record;
   }
