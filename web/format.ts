@@ -4,7 +4,7 @@ import type { AxisFieldJson, FieldJson, Report } from "../src/core/report.js";
  * Small display helpers the page shares; the exact/compact/bytes formatting itself is the
  * library's (src/render/format.ts), so the page and the CLI print numbers the same way.
  */
-export { bytes, compact, exact, fieldShort, perImageShape, share } from "../src/render/format.js";
+export { bytes, compact, exact, fieldShort, firstOutput, perImageShape, share } from "../src/render/format.js";
 
 /** The spatial (local) part of a field, whether the tensor is global or not. */
 export function localField(rf: FieldJson | undefined): AxisFieldJson | undefined {

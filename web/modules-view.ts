@@ -2,7 +2,7 @@ import { type TreeRow, treeRows } from "../src/analysis/modules.js";
 import type { ModuleReport, Report } from "../src/core/report.js";
 import { png, svgText } from "./charts.js";
 import { download, h, s } from "./dom.js";
-import { bytes, compact, exact, fieldShort, fileStem, share } from "./format.js";
+import { bytes, compact, exact, fieldShort, fileStem, firstOutput, share } from "./format.js";
 
 const W = 760;
 const H = 420;
@@ -230,7 +230,7 @@ export class ModulesView {
         h("td", { class: "num" }, x?.value ? compact(x.value) : x?.value === null ? "?" : ""),
         h("td", { class: "num" }, x?.activation_bytes ? bytes(x.activation_bytes) : ""),
         h("td", { class: "num" }, share(x?.value ?? null, r.totals.value)),
-        h("td", {}, fieldShort(m ? m.rf : r.tensors[l?.outputs[0] ?? ""]?.rf)),
+        h("td", {}, fieldShort(m ? m.rf : l ? firstOutput(r, l)?.rf : undefined)),
       );
       tr.querySelector("td")?.setAttribute("data-indent", String(row.depth - 1));
       const first = tr.querySelector("td") as HTMLElement;

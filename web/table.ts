@@ -1,6 +1,6 @@
 import type { Report } from "../src/core/report.js";
 import { h } from "./dom.js";
-import { bytes, compact, exact, fieldShort, perImageShape, share } from "./format.js";
+import { bytes, compact, exact, fieldShort, firstOutput, perImageShape, share } from "./format.js";
 
 /** Fixed row height: what makes virtual scrolling a division instead of a measurement. */
 export const ROW_HEIGHT = 26;
@@ -89,7 +89,7 @@ export class LayerTable {
       { key: "act", label: "act.", numeric: true, show: (x) => bytes(x.act), title: (x) => `${exact(x.act)} bytes` },
     ];
     this.rows = r.layers.map((l, index) => {
-      const out = r.tensors[l.outputs[0]];
+      const out = firstOutput(r, l);
       return {
         index,
         name: l.name,

@@ -1,4 +1,5 @@
 import type { Report } from "../core/report.js";
+import { firstOutput } from "./format.js";
 
 const COLUMNS = [
   "layer",
@@ -20,7 +21,7 @@ const COLUMNS = [
 export function renderCsv(r: Report): string {
   const rows = [COLUMNS.join(",")];
   for (const l of r.layers) {
-    const t = r.tensors[l.outputs[0]];
+    const t = firstOutput(r, l);
     const rf = t?.rf;
     const axes = rf && !("global" in rf) ? rf : undefined;
     const cells = [

@@ -2,7 +2,7 @@ import { CONVENTIONS } from "../analysis/conventions.js";
 import { type TreeRow, treeRows } from "../analysis/modules.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { FieldJson, Report } from "../core/report.js";
-import { bytes, compact, exact, fieldShort, modelTitle, share } from "./format.js";
+import { bytes, compact, exact, fieldShort, firstOutput, modelTitle, share } from "./format.js";
 
 /** One row's figures, whether it is a module or a layer. */
 export interface TreeFigures {
@@ -56,7 +56,7 @@ export function treeFigures(r: Report, depth: number): TreeFigures[] {
       value: l.value,
       activation_bytes: l.activation_bytes,
       peak_live_bytes: live,
-      rf: r.tensors[l.outputs[0]]?.rf,
+      rf: firstOutput(r, l)?.rf,
     };
   });
 }
