@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { analyze } from "../../src/analysis/index.js";
+import { exact } from "../../src/render/format.js";
 import { renderTable, tableChunks } from "../../src/render/table.js";
 import { ZOO } from "../../src/zoo/index.js";
 
@@ -22,4 +23,25 @@ test("table pieces join to the whole table: every layer row once, in order, then
   );
   // Caffe's grouped AlexNet (conv2, conv4 and conv5 in two groups): 60,965,224 parameters.
   assert.match(text, /\n\nparams {6}60,965,224 /);
+});
+
+test("exact groups digits as toLocaleString('en-US') does, integers by hand and the rest through it", () => {
+  assert.equal(exact(0), "0");
+  assert.equal(exact(999), "999");
+  assert.equal(exact(1000), "1,000");
+  assert.equal(exact(-1234567), "-1,234,567");
+  assert.equal(exact(60965224), "60,965,224");
+  assert.equal(exact(Number.MAX_SAFE_INTEGER), "9,007,199,254,740,991");
+  assert.equal(exact(null), "?");
+  assert.equal(exact(undefined), "?");
+  // Every length of integer, both signs, against ICU's grouping.
+  let n = 1;
+  for (let len = 1; len <= 16; len++, n *= 10) {
+    for (const v of [n, n + 7, 2 * n - 1, Math.min(9 * n + 123, Number.MAX_SAFE_INTEGER)]) {
+      assert.equal(exact(v), v.toLocaleString("en-US"), String(v));
+      assert.equal(exact(-v), (-v).toLocaleString("en-US"), String(-v));
+    }
+  }
+  // Not safe integers: the same text as before.
+  for (const v of [1234.5678, -0, 2 ** 60, Number.POSITIVE_INFINITY, Number.NaN]) assert.equal(exact(v), v.toLocaleString("en-US"));
 });
