@@ -20,6 +20,17 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** onnx's own C++ (under Python): load the file and infer every shape — issue 13's yardstick. */
 const PY_INFER = "import sys, onnx; m = onnx.load(sys.argv[1]); onnx.shape_inference.infer_shapes(m)";
 
+/**
+ * The python3 that has `onnx`, as the interpreter's own path (sys.executable), or undefined.
+ * `python3` on PATH may be a version manager's shim: pyenv's is a shell script that costs
+ * 100–150 ms a run on this machine before Python starts, which is not onnx's time.
+ */
+function pythonWithOnnx(): string | undefined {
+  const r = spawnSync("python3", ["-c", "import sys, onnx; print(sys.executable)"], { encoding: "utf8" });
+  const exe = r.status === 0 ? r.stdout.trim() : "";
+  return exe === "" ? undefined : exe;
+}
+
 interface Measure {
   /** Wall time. */
   ms: number;
@@ -156,7 +167,7 @@ function main(): void {
     rows.push(
       `| \`node -e 0\` (start-up alone) | – | ${bare.ms.toFixed(0)} ms | ${bare.cpuMs.toFixed(0)} ms | ${barePlain.ms.toFixed(0)} ms | ${barePlain.cpuMs.toFixed(0)} ms | ${bare.rssMB.toFixed(0)} MB | – | – | – |`,
     );
-    const python = spawnSync("python3", ["-c", "import onnx"], { stdio: "ignore" }).status === 0;
+    const python = pythonWithOnnx();
     for (const [label, path] of files) {
       const size = statSync(path).size;
       // The synthetic graphs take the issue's median of 5 (its comparison with onnx); only
@@ -168,7 +179,7 @@ function main(): void {
         { cmd: ["node", CLI, path, "--json"], env: PLAIN_ENV },
         { cmd: ["sh", "-c", `cat '${path}' > /dev/null`] },
       ];
-      const pyAt = python ? cmds.push({ cmd: ["python3", "-c", PY_INFER, path] }) - 1 : -1;
+      const pyAt = python ? cmds.push({ cmd: [python, "-c", PY_INFER, path] }) - 1 : -1;
       const tableAt = label.includes("synthetic") ? cmds.push({ cmd: ["node", CLI, path] }) - 1 : -1;
       const tablePlainAt = tableAt >= 0 ? cmds.push({ cmd: ["node", CLI, path], env: PLAIN_ENV }) - 1 : -1;
       const m = mediansOf(cmds, runs);
@@ -224,6 +235,7 @@ function main(): void {
     const versusOnnx = python
       ? [
           'Against onnx\'s own C++, in this run (issue 13): `python3 -c "import sys, onnx; m = onnx.load(sys.argv[1]); onnx.shape_inference.infer_shapes(m)" FILE`',
+          `(python3 run as the interpreter itself, ${python}: a version manager's \`python3\` shim would add its own start to onnx's time)`,
           "beside `convscope FILE` (the table) and `convscope FILE --json`, same files, median of the same whole-process runs (wall / CPU, peak RSS; this machine's env).",
           "The goals are judged in this machine's environment; the last column gives the wall-time ratios of the same commands without NODE_EXTRA_CA_CERTS (which python does not read), as a user's shell runs them.",
           "",
