@@ -74,7 +74,7 @@ if (require.main === module) {
   // taking 1.9 s of background compile time in a run of about 1 s, so on a 2-core machine
   // hot functions wait in the compile queue and run unoptimized meanwhile. Without inlining
   // the compilations take half as long (0.96 s), optimized code arrives earlier, and the
-  // command runs 10–15% faster at 10,000 nodes (table and --json, medians of 7, interleaved);
+  // command runs 10–15% faster at 10,000 nodes (table and --json, medians of 5–7, interleaved);
   // at 100,000 nodes and on the torchvision models the difference is within the noise.
   //
   // Both flags are set before the bundle is compiled, by the build's warm-up too: V8 accepts
