@@ -1,4 +1,5 @@
 import type { Node } from "../core/graph.js";
+import { grouped } from "../core/grouped.js";
 import { add, mul, numel, type Shape } from "../core/shape.js";
 import type { Cost } from "../ops/index.js";
 import type { LayerState } from "./shapes.js";
@@ -44,7 +45,7 @@ export interface NetscopeParts {
   exp: number;
 }
 
-export const fmt = (n: number): string => n.toLocaleString("en-US");
+export const fmt = (n: number): string => grouped(n);
 
 const none = (why: string): Count => ({ value: 0, how: () => `0 (${why})` });
 

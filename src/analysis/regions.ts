@@ -1,4 +1,5 @@
 import type { Region } from "../core/graph.js";
+import { grouped } from "../core/grouped.js";
 import { addKnown, mul } from "../core/shape.js";
 import type { LayerState, TensorLookup } from "./shapes.js";
 
@@ -155,7 +156,12 @@ class Scope {
       const unknown = totals.some((b) => b.t[headline] === null);
       let best = totals[0];
       for (const b of totals) if (!unknown && (b.t[headline] as number) > (best.t[headline] as number)) best = b;
-      const list = totals.map((b) => `${b.name}: ${b.t[headline]?.toLocaleString("en-US") ?? "unknown"}`).join(", ");
+      const list = totals
+        .map((b) => {
+          const v = b.t[headline];
+          return `${b.name}: ${v === null || v === undefined ? "unknown" : grouped(v)}`;
+        })
+        .join(", ");
       notes.push(
         unknown
           ? `If '${node}': its condition is only known at run time and a branch's ${headline} is unknown (${list}); both branches are reported, the totals are unknown`

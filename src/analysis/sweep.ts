@@ -1,5 +1,6 @@
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
+import { grouped } from "../core/grouped.js";
 import type { Report } from "../core/report.js";
 import type { Shape } from "../core/shape.js";
 import { lastFeatureField } from "./compare.js";
@@ -466,7 +467,7 @@ function formatDim(f: DimFn): string {
 
 function formatRat(r: Rat): string {
   const abs = rat(r.n < 0n ? -r.n : r.n, r.d);
-  const n = abs.n.toLocaleString("en-US");
+  const n = grouped(abs.n);
   return abs.d === 1n ? n : `${n}/${abs.d}`;
 }
 

@@ -5,6 +5,7 @@ import { type AnalyzeOptions, analyze } from "../analysis/index.js";
 import { type Device, layerBytes, type RoofDType, roofline } from "../analysis/roofline.js";
 import { fileSource } from "../cli/node-source.js";
 import { ConvscopeError } from "../core/errors.js";
+import { grouped } from "../core/grouped.js";
 import { prng } from "../core/prng.js";
 import type { Report } from "../core/report.js";
 import { readModel } from "../formats/index.js";
@@ -269,14 +270,14 @@ export function renderMeasure(m: MeasureResult): string {
   lines.push(`${m.model} on ${m.runtime}, ${m.threads ?? "default"} threads, ${m.warmup} warm-up + ${m.runs} runs`);
   if (m.generated.initializers > 0)
     lines.push(
-      `weights: ${m.generated.initializers} initializers (${m.generated.elements.toLocaleString("en-US")} values) not in the file, generated at random`,
+      `weights: ${m.generated.initializers} initializers (${grouped(m.generated.elements)} values) not in the file, generated at random`,
     );
   lines.push(`latency: median ${ms(m.latency.median)} ms, p10 ${ms(m.latency.p10)} ms, p90 ${ms(m.latency.p90)} ms`);
   lines.push(
     `memory: onnxruntime arena peak ${mb(m.memory.arena_peak_bytes)} (convscope's peak live activations ${mb(m.memory.analytic_peak_activation_bytes)}); process peak RSS ${mb(m.memory.process_peak_rss_bytes)}, +${mb(m.memory.rss_growth_bytes)} while running (weights ${mb(m.memory.analytic_param_bytes)})`,
   );
   lines.push(
-    `analytic: ${m.analytic.macs?.toLocaleString("en-US") ?? "?"} MACs, ${m.analytic.bytes?.toLocaleString("en-US") ?? "?"} bytes moved (fp32), intensity ${m.analytic.intensity?.toFixed(1) ?? "?"} FLOP/B`,
+    `analytic: ${m.analytic.macs === null ? "?" : grouped(m.analytic.macs)} MACs, ${m.analytic.bytes === null ? "?" : grouped(m.analytic.bytes)} bytes moved (fp32), intensity ${m.analytic.intensity?.toFixed(1) ?? "?"} FLOP/B`,
   );
   if (m.device) lines.push(`roofline on ${m.device.label}: lower bound ${ms(m.device.estimate_total)} ms`);
   lines.push("");
