@@ -2,7 +2,7 @@ import { byteSize, SIZE_DTYPES, type SizeDType } from "../core/dtype.js";
 import { ConvscopeError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import { SharedLists, SharedRecords } from "../core/lists.js";
-import type { FieldJson, FieldRegion, LayerReport, Report, TensorReport } from "../core/report.js";
+import { type FieldJson, type FieldRegion, type LayerReport, type Report, setTensorSource, type TensorReport } from "../core/report.js";
 import { addKnown, mul, numel, type Shape } from "../core/shape.js";
 import { type Cost, ZERO_COST } from "../ops/index.js";
 import { byConventionRecord, CONVENTIONS, countIn, convention as findConvention, markPaddedPools } from "./conventions.js";
@@ -170,48 +170,62 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   let inputBytes: number | null = 0;
   for (const i of inputIds) inputBytes = addKnown(inputBytes, bytes[i]);
 
-  const tensorReports = nameTable<TensorReport>();
   // The image whose pixels fields are measured in: the first input with spatial axes.
   const image = inputIds.map((i) => states[i].shape).find((s) => s && s.length >= 3);
-  // Tensors share a field object along a chain of pointwise layers: its JSON (and, for the
-  // same shape, its region) is made once and shared by their reports.
-  const fieldViews = new Map<TensorField, { json: FieldJson; shape?: Shape; region?: FieldRegion }>();
   const regionsWanted = opts.regions ?? true;
-  const lists = new SharedLists();
-  for (let id = 0; id < states.length; id++) {
+  /**
+   * A tensor's entry of the report (none for a constant). Given `views` and `lists`, tensors
+   * share a field object along a chain of pointwise layers: its JSON (and, for the same
+   * shape, its region) is made once and shared by their entries, and equal lists are one.
+   */
+  const entry = (id: number, views?: FieldViews, lists?: SharedLists): TensorReport | undefined => {
     const t = states[id];
-    if (t.constant) continue;
+    if (t.constant) return undefined;
     const by = producer[id];
     const f = fields[id];
-    let view: { json: FieldJson; shape?: Shape; region?: FieldRegion } | undefined;
+    let view: FieldView | undefined;
     if (f) {
-      view = fieldViews.get(f);
+      view = views?.get(f);
       if (!view || (regionsWanted && !sameShape(view.shape, t.shape))) {
         view = {
           json: view?.json ?? fieldJson(f, lists),
           shape: t.shape,
           region: regionsWanted ? fieldRegion(f, t.shape, image, lists) : undefined,
         };
-        fieldViews.set(f, view);
+        views?.set(f, view);
       }
     }
-    let report: TensorReport;
     // The common cases in one literal (keys added one by one move the object's properties
     // out of line, an allocation more per tensor).
     if (by !== undefined && view?.region) {
-      report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id], producer: by, rf: view.json, rf_region: view.region };
-    } else if (by !== undefined && view) {
-      report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id], producer: by, rf: view.json };
-    } else {
-      report = { shape: t.shape, dtype: t.dtype, bytes: bytes[id] };
-      if (by !== undefined) report.producer = by;
-      if (view) {
-        report.rf = view.json;
-        if (view.region) report.rf_region = view.region;
-      }
+      return { shape: t.shape, dtype: t.dtype, bytes: bytes[id], producer: by, rf: view.json, rf_region: view.region };
     }
-    tensorReports[names[id]] = report;
-  }
+    if (by !== undefined && view) return { shape: t.shape, dtype: t.dtype, bytes: bytes[id], producer: by, rf: view.json };
+    const report: TensorReport = { shape: t.shape, dtype: t.dtype, bytes: bytes[id] };
+    if (by !== undefined) report.producer = by;
+    if (view) {
+      report.rf = view.json;
+      if (view.region) report.rf_region = view.region;
+    }
+    return report;
+  };
+  // The tensor table is made when first read (the JSON report reads it). The table, CSV and
+  // Markdown show one tensor per row and ask for it by name (tensorOf): on a 100,000-node
+  // graph the whole table is 100,000 entries and their fields' JSON, kept to the end of the
+  // run, which cost the command about a second (mostly the garbage collector copying them).
+  let tensorTable: Record<string, TensorReport> | undefined;
+  const allTensors = (): Record<string, TensorReport> => {
+    if (tensorTable) return tensorTable;
+    const table = nameTable<TensorReport>();
+    const views = new Map<TensorField, FieldView>();
+    const lists = new SharedLists();
+    for (let id = 0; id < states.length; id++) {
+      const e = entry(id, views, lists);
+      if (e) table[names[id]] = e;
+    }
+    tensorTable = table;
+    return table;
+  };
 
   // A total never sums part of the weights: any weight of unknown size makes every parameter figure null.
   const paramsKnown = paramTotals.unknown.length === 0;
@@ -249,7 +263,12 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     inputs: g.inputs.map((name) => ({ name, shape: tensors.get(name)?.shape ?? [], dtype: tensors.get(name)?.dtype ?? "unknown" })),
     outputs: g.outputs.map((name) => ({ name, shape: tensors.get(name)?.shape })),
     layers,
-    tensors: tensorReports,
+    get tensors() {
+      return allTensors();
+    },
+    set tensors(table) {
+      tensorTable = table;
+    },
     totals: {
       params: whenKnown(paramTotals.params),
       trainable_params: whenKnown(paramTotals.trainable),
@@ -315,6 +334,26 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     notes,
     warnings,
   };
+  setTensorSource(report, {
+    get(name) {
+      if (tensorTable) return Object.hasOwn(tensorTable, name) ? tensorTable[name] : undefined;
+      const id = ids.get(name);
+      return id === undefined ? undefined : entry(id);
+    },
+    *entries() {
+      if (tensorTable) {
+        for (const name of Object.keys(tensorTable)) yield [name, tensorTable[name]];
+        return;
+      }
+      // Entries made one at a time and dropped once written. A chain of pointwise layers
+      // shares one field: its JSON is made again only when the field changes.
+      const last = new LastView();
+      for (let id = 0; id < states.length; id++) {
+        const e = entry(id, last);
+        if (e) yield [names[id], e];
+      }
+    },
+  });
   if (opts.modules) {
     const types = new Map<string, string>();
     for (const { node } of shapes.order) for (const f of node.module ?? []) if (f.type) types.set(f.path, f.type);
@@ -348,6 +387,32 @@ function nameTable<T>(): Record<string, T> {
 function withSource(row: LayerReport, source: string): LayerReport {
   const { name, op, ...rest } = row;
   return { name, op, source, ...rest };
+}
+
+/** A field's JSON, and its region on the image for a tensor of `shape`. */
+interface FieldView {
+  json: FieldJson;
+  shape?: Shape;
+  region?: FieldRegion;
+}
+
+/** Fields' views kept for the tensors that come after: all of them (a Map) or the last one. */
+interface FieldViews {
+  get(f: TensorField): FieldView | undefined;
+  set(f: TensorField, view: FieldView): unknown;
+}
+
+/** The last field's view only: what entries made one at a time reuse. */
+class LastView implements FieldViews {
+  private field: TensorField | undefined;
+  private view: FieldView | undefined;
+  get(f: TensorField): FieldView | undefined {
+    return f === this.field ? this.view : undefined;
+  }
+  set(f: TensorField, view: FieldView): void {
+    this.field = f;
+    this.view = view;
+  }
 }
 
 function sameShape(a: Shape | undefined, b: Shape | undefined): boolean {

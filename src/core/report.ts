@@ -246,3 +246,40 @@ export interface TrainingReport {
   /** The largest of the four parts. */
   dominant: "weights" | "gradients" | "optimizer_state" | "activations" | null;
 }
+
+/** A report's tensor entries made on demand: one by name, or all in the table's order (see setTensorSource). */
+export interface TensorSource {
+  get(name: string): TensorReport | undefined;
+  entries(): Iterable<[string, TensorReport]>;
+}
+
+const sources = new WeakMap<Report, TensorSource>();
+
+/**
+ * Lets tensorOf and tensorEntries make a report's tensor entries as they are asked for. The
+ * analysis makes the `tensors` table only when it is first read: a 100,000-node graph's is
+ * 100,000 entries with their fields' JSON, which the garbage collector would otherwise copy
+ * and keep to the end of the run. The table, CSV and Markdown show one tensor per row, and
+ * the JSON report writes each entry as it is made: neither needs the table.
+ */
+export function setTensorSource(r: Report, source: TensorSource): void {
+  sources.set(r, source);
+}
+
+/** The report's entry for one tensor: `r.tensors[name]`, without making the table when the report can. */
+export function tensorOf(r: Report, name: string): TensorReport | undefined {
+  const source = sources.get(r);
+  if (source) return source.get(name);
+  return Object.hasOwn(r.tensors, name) ? r.tensors[name] : undefined;
+}
+
+/** The report's tensor entries in the order of `r.tensors`, without making the table when the report can. */
+export function* tensorEntries(r: Report): Generator<[string, TensorReport]> {
+  const source = sources.get(r);
+  if (source) {
+    yield* source.entries();
+    return;
+  }
+  const table = r.tensors ?? {};
+  for (const name of Object.keys(table)) yield [name, table[name]];
+}

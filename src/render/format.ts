@@ -1,5 +1,5 @@
 import { grouped } from "../core/grouped.js";
-import type { FieldJson, LayerReport, Report, TensorReport } from "../core/report.js";
+import { type FieldJson, type LayerReport, type Report, type TensorReport, tensorOf } from "../core/report.js";
 import type { Shape } from "../core/shape.js";
 
 /** 1234567 → "1,234,567" (exact). */
@@ -68,7 +68,7 @@ export function share(part: number | null, total: number | null): string {
 /** The tensor a layer's row shows (its first output's): its shape and receptive field. */
 export function firstOutput(r: Report, l: LayerReport): TensorReport | undefined {
   const output = l.outputs[0];
-  return output ? r.tensors[output] : undefined;
+  return output ? tensorOf(r, output) : undefined;
 }
 
 /** Parameter bytes in every size dtype and in the file's own storage types (shared by table and Markdown). */

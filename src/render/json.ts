@@ -1,4 +1,4 @@
-import type { Report } from "../core/report.js";
+import { type Report, tensorEntries } from "../core/report.js";
 
 /**
  * The report as JSON: every count an exact integer, unknowns as null. The outline is
@@ -12,34 +12,41 @@ export function renderJson(r: Report): string {
 
 /** The same text in pieces of about `chunk` characters, for writing a large report without one giant string. */
 export function* jsonChunks(r: Report, chunk = 1 << 20): Generator<string> {
-  const keys = (Object.keys(r) as (keyof Report)[]).filter((k) => r[k] !== undefined);
+  // `tensors` is not read here: its entries are written as tensorEntries makes them.
+  const keys = (Object.keys(r) as (keyof Report)[]).filter((k) => k === "tensors" || r[k] !== undefined);
   let buf = "{\n";
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
-    const value = r[key];
     const tail = k < keys.length - 1 ? ",\n" : "\n";
     buf += `  ${JSON.stringify(key)}: `;
-    if (key === "layers" || key === "tensors" || key === "modules") {
-      const list = key !== "tensors";
-      const entries = list ? (value as unknown[]) : Object.keys(value as object);
+    if (key === "tensors") {
+      let first = true;
+      for (const [name, entry] of tensorEntries(r)) {
+        buf += `${first ? "{\n" : ",\n"}    ${JSON.stringify(name)}: ${JSON.stringify(entry)}`;
+        first = false;
+        if (buf.length >= chunk) {
+          yield buf;
+          buf = "";
+        }
+      }
+      buf += first ? "{}" : "\n  }";
+    } else if (key === "layers" || key === "modules") {
+      const entries = r[key] as unknown[];
       if (entries.length === 0) {
-        buf += list ? "[]" : "{}";
+        buf += "[]";
       } else {
-        buf += list ? "[\n" : "{\n";
+        buf += "[\n";
         for (let i = 0; i < entries.length; i++) {
-          const line = list
-            ? (JSON.stringify(entries[i]) ?? "null")
-            : `${JSON.stringify(entries[i])}: ${JSON.stringify((value as Record<string, unknown>)[entries[i] as string])}`;
-          buf += `    ${line}${i < entries.length - 1 ? ",\n" : "\n"}`;
+          buf += `    ${JSON.stringify(entries[i]) ?? "null"}${i < entries.length - 1 ? ",\n" : "\n"}`;
           if (buf.length >= chunk) {
             yield buf;
             buf = "";
           }
         }
-        buf += list ? "  ]" : "  }";
+        buf += "  ]";
       }
     } else {
-      buf += pretty(value, "  ");
+      buf += pretty(r[key], "  ");
     }
     buf += tail;
   }

@@ -1,4 +1,4 @@
-import type { FieldJson, Report } from "../core/report.js";
+import { type FieldJson, type Report, tensorOf } from "../core/report.js";
 
 /**
  * The per-tensor receptive-field table, in the style of the receptive_field library's
@@ -8,7 +8,7 @@ export function renderRfTable(r: Report): string {
   const rows: string[][] = [];
   for (const l of r.layers) {
     for (const o of l.outputs) {
-      const rf = r.tensors[o]?.rf;
+      const rf = tensorOf(r, o)?.rf;
       if (rf) rows.push([o, l.op, ...cells(rf)]);
     }
   }

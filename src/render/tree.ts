@@ -1,7 +1,7 @@
 import { CONVENTIONS } from "../analysis/conventions.js";
 import { type TreeRow, treeRows } from "../analysis/modules.js";
 import { ConvscopeError } from "../core/errors.js";
-import type { FieldJson, Report } from "../core/report.js";
+import { type FieldJson, type Report, tensorOf } from "../core/report.js";
 import { bytes, compact, exact, fieldShort, firstOutput, modelTitle, share } from "./format.js";
 
 /** One row's figures, whether it is a module or a layer. */
@@ -43,7 +43,7 @@ export function treeFigures(r: Report, depth: number): TreeFigures[] {
     }
     const l = r.layers[row.index];
     let live = 0;
-    for (const o of l.outputs) if (peakLive.has(o)) live += r.tensors[o]?.bytes ?? 0;
+    for (const o of l.outputs) if (peakLive.has(o)) live += tensorOf(r, o)?.bytes ?? 0;
     const path = owner.get(row.index);
     return {
       label: path && l.name.startsWith(path) && l.name.length > path.length ? l.name.slice(path.length + 1) : l.name,
