@@ -9,7 +9,7 @@ export { type AnalyzeOptions, analyze } from "./analysis/index.js";
 export type { DType } from "./core/dtype.js";
 export { ConvscopeError } from "./core/errors.js";
 export type { AttrValue, Graph, Initializer, Node, Tensor } from "./core/graph.js";
-export type { FieldJson, LayerReport, Report, TensorReport, Totals } from "./core/report.js";
+export { type FieldJson, type LayerReport, type Report, type TensorReport, type Totals, tensorEntries, tensorOf } from "./core/report.js";
 export { type Dim, parseShape, type Shape } from "./core/shape.js";
 export { type ByteSource, bufferSource, READERS, type Reader, readModel } from "./formats/index.js";
 export { buildSpec } from "./formats/spec/index.js";

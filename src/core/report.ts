@@ -15,6 +15,11 @@ export interface Report {
   inputs: { name: string; shape: Shape; dtype: DType }[];
   outputs: { name: string; shape?: Shape }[];
   layers: LayerReport[];
+  /**
+   * Every non-constant tensor by name, in the order the analysis met them. A report from
+   * analyze() makes this table when it is first read; tensorOf and tensorEntries give one
+   * entry, or each in turn, without making it.
+   */
   tensors: Record<string, TensorReport>;
   totals: Totals;
   /** Whole-batch figures (equal to totals when batch is 1). */
