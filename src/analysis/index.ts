@@ -112,7 +112,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       const once = c === null ? null : countIn(cv, c, layer);
       const v = once === null || repeats === null ? once : mul(once, repeats);
       counts[k] = perImage(v);
-      regions.add(layer, cv.name, repeats === null ? null : v);
+      regions.add(layer, k, repeats === null ? null : v);
       const why = v && cv.approximated ? cv.approximated(layer) : null;
       if (why) approxOf[k].set(why, (approxOf[k].get(why) ?? 0) + 1);
     }
@@ -334,11 +334,19 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     notes,
     warnings,
   };
+  // The renderers ask for the layers' outputs in layer order: a layer's output usually has
+  // the id after the last one asked for (checked before the name map, whose lookups are
+  // cache misses on a large graph), and the outputs along a chain of pointwise layers share
+  // one field, whose JSON is then made once.
+  let next = 0;
+  const lastAsked = new LastView();
   setTensorSource(report, {
     get(name) {
       if (tensorTable) return Object.hasOwn(tensorTable, name) ? tensorTable[name] : undefined;
-      const id = ids.get(name);
-      return id === undefined ? undefined : entry(id);
+      const id = names[next] === name ? next : ids.get(name);
+      if (id === undefined) return undefined;
+      next = id + 1;
+      return entry(id, lastAsked);
     },
     *entries() {
       if (tensorTable) {
