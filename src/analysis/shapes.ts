@@ -155,6 +155,7 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
   // If layers whose condition is known: their untaken branch is not analysed.
   const skipped = new Map<string, string>();
   const opset = g.opset ?? 13;
+  let nextStored = 0;
   for (const node of order) {
     if (node.region && !taken(node, tensors, skipped)) continue;
     const rule = ruleFor(node.op);
@@ -162,7 +163,17 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
     const inputs: (TensorState | undefined)[] = new Array(ins.length);
     for (let k = 0; k < ins.length; k++) {
       const n = node.inputs[k];
-      const id = n === "" ? -1 : (ids.get(n) ?? -1);
+      // Before the name map (whose lookups miss the cache on a large graph): the two usual
+      // answers, the last tensor made (a chain's previous layer) and the stored tensor after
+      // the last one read (weights are mostly stored in the order the layers use them).
+      let id: number;
+      if (n === "") id = -1;
+      else if (names[names.length - 1] === n) id = names.length - 1;
+      else if (names[nextStored] === n) id = nextStored++;
+      else {
+        id = ids.get(n) ?? -1;
+        if (id >= 0 && id < fileCount) nextStored = id + 1;
+      }
       // Checking: a tensor no node before this one made, and not an input or a constant.
       if (check && n !== "" && (id < 0 || (id < fileCount && !usable[id]))) return undefined;
       ins[k] = id;
