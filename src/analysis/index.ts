@@ -209,10 +209,12 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     }
     return report;
   };
-  // The tensor table is made when first read (the JSON report reads it). The table, CSV and
-  // Markdown show one tensor per row and ask for it by name (tensorOf): on a 100,000-node
-  // graph the whole table is 100,000 entries and their fields' JSON, kept to the end of the
-  // run, which cost the command about a second (mostly the garbage collector copying them).
+  // The tensor table is made when first read (by code that reads `report.tensors`). The
+  // renderers never read it: the table, CSV and Markdown ask for one tensor per row
+  // (tensorOf) and the JSON report writes each entry as it is made (tensorEntries). On a
+  // 100,000-node graph the table is 100,000 entries and their fields' JSON, kept to the end
+  // of the run: it cost the command 0.6 s (table) to 1.2 s (JSON), mostly the garbage
+  // collector copying them.
   let tensorTable: Record<string, TensorReport> | undefined;
   const allTensors = (): Record<string, TensorReport> => {
     if (tensorTable) return tensorTable;
