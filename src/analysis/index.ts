@@ -215,7 +215,12 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   // 100,000-node graph the table is 100,000 entries and their fields' JSON, kept to the end
   // of the run: it cost the command 0.6 s (table) to 1.2 s (JSON), mostly the garbage
   // collector copying them.
+  // Once it exists (made, or set by the caller), tensorOf and tensorEntries read it.
   let tensorTable: Record<string, TensorReport> | undefined;
+  const keep = (table: Record<string, TensorReport>) => {
+    tensorTable = table;
+    setTensorSource(report, undefined);
+  };
   const allTensors = (): Record<string, TensorReport> => {
     if (tensorTable) return tensorTable;
     const table = nameTable<TensorReport>();
@@ -225,7 +230,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       const e = entry(id, views, lists);
       if (e) table[names[id]] = e;
     }
-    tensorTable = table;
+    keep(table);
     return table;
   };
 
@@ -269,7 +274,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
       return allTensors();
     },
     set tensors(table) {
-      tensorTable = table;
+      keep(table);
     },
     totals: {
       params: whenKnown(paramTotals.params),
@@ -344,17 +349,12 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const lastAsked = new LastView();
   setTensorSource(report, {
     get(name) {
-      if (tensorTable) return Object.hasOwn(tensorTable, name) ? tensorTable[name] : undefined;
       const id = names[next] === name ? next : ids.get(name);
       if (id === undefined) return undefined;
       next = id + 1;
       return entry(id, lastAsked);
     },
     *entries() {
-      if (tensorTable) {
-        for (const name of Object.keys(tensorTable)) yield [name, tensorTable[name]];
-        return;
-      }
       // Entries made one at a time and dropped once written. A chain of pointwise layers
       // shares one field: its JSON is made again only when the field changes.
       const last = new LastView();

@@ -265,10 +265,12 @@ const sources = new WeakMap<Report, TensorSource>();
  * analysis makes the `tensors` table only when it is first read: a 100,000-node graph's is
  * 100,000 entries with their fields' JSON, which the garbage collector would otherwise copy
  * and keep to the end of the run. The table, CSV and Markdown show one tensor per row, and
- * the JSON report writes each entry as it is made: neither needs the table.
+ * the JSON report writes each entry as it is made: neither needs the table. Once the table
+ * exists, the report drops its source (`undefined`) and both read the table.
  */
-export function setTensorSource(r: Report, source: TensorSource): void {
-  sources.set(r, source);
+export function setTensorSource(r: Report, source: TensorSource | undefined): void {
+  if (source) sources.set(r, source);
+  else sources.delete(r);
 }
 
 /** The report's entry for one tensor: `r.tensors[name]`, without making the table when the report can. */
