@@ -1,4 +1,4 @@
-import { type Report, tensorOf } from "../core/report.js";
+import type { Report } from "../core/report.js";
 import {
   batchNote,
   bytes,
@@ -121,7 +121,7 @@ export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
 function lastSpatialField(r: Report): string | undefined {
   for (let i = r.layers.length - 1; i >= 0; i--) {
     const name = r.layers[i].outputs[0];
-    const rf = name ? tensorOf(r, name)?.rf : undefined;
+    const rf = firstOutput(r, r.layers[i])?.rf;
     if (!rf) continue;
     if ("global" in rf) {
       if (!rf.local) continue;
