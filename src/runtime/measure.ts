@@ -9,6 +9,7 @@ import { grouped } from "../core/grouped.js";
 import { prng } from "../core/prng.js";
 import type { Report } from "../core/report.js";
 import { readModel } from "../formats/index.js";
+import { exact } from "../render/format.js";
 import { type EditModel, ELEMENT_BYTES, parseModel, writeModel } from "./onnx-edit.js";
 import { createSession, loadOrt, type OrtTensor, runSession } from "./ort.js";
 import { fillInitializers } from "./prepare.js";
@@ -277,7 +278,7 @@ export function renderMeasure(m: MeasureResult): string {
     `memory: onnxruntime arena peak ${mb(m.memory.arena_peak_bytes)} (convscope's peak live activations ${mb(m.memory.analytic_peak_activation_bytes)}); process peak RSS ${mb(m.memory.process_peak_rss_bytes)}, +${mb(m.memory.rss_growth_bytes)} while running (weights ${mb(m.memory.analytic_param_bytes)})`,
   );
   lines.push(
-    `analytic: ${m.analytic.macs === null ? "?" : grouped(m.analytic.macs)} MACs, ${m.analytic.bytes === null ? "?" : grouped(m.analytic.bytes)} bytes moved (fp32), intensity ${m.analytic.intensity?.toFixed(1) ?? "?"} FLOP/B`,
+    `analytic: ${exact(m.analytic.macs)} MACs, ${exact(m.analytic.bytes)} bytes moved (fp32), intensity ${m.analytic.intensity?.toFixed(1) ?? "?"} FLOP/B`,
   );
   if (m.device) lines.push(`roofline on ${m.device.label}: lower bound ${ms(m.device.estimate_total)} ms`);
   lines.push("");
