@@ -63,6 +63,11 @@ export function fileSource(path: string): ByteSource & { close(): void } {
     name: path,
     size,
     read,
+    span(offset: number, length: number) {
+      const w = read(offset, length);
+      // The request's bytes lie in the current block (a read of more than a block is its own array): the rest of the block with them.
+      return w.buffer === block.buffer && offset >= blockStart ? block.subarray(offset - blockStart) : w;
+    },
     sibling(rel: string) {
       try {
         return fileSource(join(dirname(path), rel));

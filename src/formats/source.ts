@@ -10,6 +10,12 @@ export interface ByteSource {
   size: number;
   /** Bytes [offset, offset + length); may return fewer at the end of the file. */
   read(offset: number, length: number): Uint8Array;
+  /**
+   * Like `read`, but the bytes may run on past offset + length, as far as the source
+   * already holds them (a file source's current block): a reader taking its bytes a few
+   * at a time then keeps one view instead of making one per request.
+   */
+  span?(offset: number, length: number): Uint8Array;
   /** Another file next to this one (ONNX external data), or undefined when absent or not reachable. */
   sibling?(relativePath: string): ByteSource | undefined;
 }
@@ -19,6 +25,7 @@ export function bufferSource(name: string, bytes: Uint8Array): ByteSource {
     name,
     size: bytes.length,
     read: (offset, length) => bytes.subarray(offset, Math.min(offset + length, bytes.length)),
+    span: (offset) => bytes.subarray(offset),
   };
 }
 
@@ -151,7 +158,8 @@ export function recordingSource<S extends ByteSource>(src: S): S & { asked: [num
     if (got.length > 0) asked.push([offset, offset + got.length]);
     return got;
   };
-  return { ...src, read, asked };
+  // No span: a reader would take bytes past the ranges asked, and the page would miss them.
+  return { ...src, read, span: undefined, asked };
 }
 
 /** [start, end) ranges sorted and merged where they overlap or touch. */

@@ -90,7 +90,7 @@ export class Cursor {
   /** Makes [a, b) the window (one request), unless the window already holds it. */
   load(a: number, b: number): void {
     if (a >= this.winStart && b <= this.winStart + this.win.length) return;
-    const w = this.src.read(a, b - a);
+    const w = this.src.span ? this.src.span(a, b - a) : this.src.read(a, b - a);
     if (w.length < b - a) throw wireError(a + w.length, `the file ends early (it has ${this.size} bytes)`);
     this.win = w;
     this.winStart = a;
