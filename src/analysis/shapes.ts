@@ -102,8 +102,9 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
   };
   const notes: string[] = [];
   const fileTensors: Tensor[] = [];
+  // The map's names are distinct and the ids still empty: each takes the next id, no lookup first.
   g.tensors.forEach((t, name) => {
-    setState(name, initialState(t));
+    states[newId(name)] = initialState(t);
     fileTensors.push(t);
   });
 
