@@ -31,7 +31,7 @@ export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
   // A layer's counts repeat across a large graph (every 3×3 conv of a stage): each distinct
   // number is formatted once (toFixed per cell was a fifth of the table's time).
   const compacts = new Map<number, string>();
-  const shares = new Map<number, string>();
+  const shareTexts = new Map<number, string>();
   const once = (texts: Map<number, string>, n: number, format: (n: number) => string) => {
     let s = texts.get(n);
     if (s === undefined) {
@@ -41,24 +41,52 @@ export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
     return s;
   };
   const shareOf = (n: number) => share(n, r.totals.value);
-  const rows = r.layers.map((l, i) => {
-    const out = firstOutput(r, l); // looked up once, for its shape and its field
-    return [
-      String(i + 1),
-      l.name,
-      l.status === "unknown" ? `${l.op} (unknown)` : l.op,
-      perImageShape(out?.shape, r.batch),
-      fieldShort(out?.rf),
-      l.params ? once(compacts, l.params, compact) : "",
-      l.value ? once(compacts, l.value, compact) : l.value === null ? "?" : "",
-      l.value ? once(shares, l.value, shareOf) : "",
-    ];
-  });
   const right = [true, false, false, false, false, true, true, true];
-  // Plain loops: a spread of 100,000 row widths into Math.max, or a map and join per row,
-  // cost more than the rest of the table on a large graph.
   const widths = head.map((h) => h.length);
-  for (const row of rows) for (let c = 0; c < row.length; c++) if (row[c].length > widths[c]) widths[c] = row[c].length;
+  const layers = r.layers;
+  const n = layers.length;
+  widths[0] = Math.max(widths[0], String(n).length);
+  // Two passes over the layers, the cells kept by column: the first makes the cells that need
+  // a lookup or formatting and measures every column, the second writes each row as one
+  // line. No row is an array of its cells and no cell is padded apart: on a 100,000-layer
+  // graph those were 100,000 arrays and 800,000 padded strings, the arrays and their cells
+  // alive until the last line was written (so the garbage collector copied them).
+  const shapes: string[] = new Array(n);
+  const fields: string[] = new Array(n);
+  const params: string[] = new Array(n);
+  const values: string[] = new Array(n);
+  const shares: string[] = new Array(n);
+  // Consecutive rows mostly show the same shape list and field object: their text is made once.
+  let lastShape: unknown = null;
+  let shapeText = "";
+  let lastRf: unknown = null;
+  let fieldText = "";
+  for (let i = 0; i < n; i++) {
+    const l = layers[i];
+    const out = firstOutput(r, l); // looked up once, for its shape and its field
+    const shape = out?.shape;
+    if (shape !== lastShape) {
+      lastShape = shape;
+      shapeText = perImageShape(shape, r.batch);
+    }
+    const rf = out?.rf;
+    if (rf !== lastRf) {
+      lastRf = rf;
+      fieldText = fieldShort(rf);
+    }
+    shapes[i] = shapeText;
+    fields[i] = fieldText;
+    params[i] = l.params ? once(compacts, l.params, compact) : "";
+    values[i] = l.value ? once(compacts, l.value, compact) : l.value === null ? "?" : "";
+    shares[i] = l.value ? once(shareTexts, l.value, shareOf) : "";
+    widen(widths, 1, l.name.length);
+    widen(widths, 2, l.status === "unknown" ? l.op.length + UNKNOWN.length : l.op.length);
+    widen(widths, 3, shapeText.length);
+    widen(widths, 4, fieldText.length);
+    widen(widths, 5, params[i].length);
+    widen(widths, 6, values[i].length);
+    widen(widths, 7, shares[i].length);
+  }
   const line = (cells: string[]) => {
     let s = "";
     for (let c = 0; c < cells.length; c++) {
@@ -71,8 +99,27 @@ export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
   const inputs = r.inputs.map((i) => `${i.name} ${i.shape.join("×")}`).join(", ");
   let buf = `convscope — ${modelTitle(r)} · input ${inputs} · per image${r.batch > 1 ? ` (batch ${r.batch})` : ""}\n\n`;
   buf += `${line(head)}\n${line(widths.map((w) => "─".repeat(w)))}\n`;
-  for (const row of rows) {
-    buf += `${line(row)}\n`;
+  // The columns in head's order: right-aligned (#, params, count, share) or left-aligned, two spaces apart.
+  for (let i = 0; i < n; i++) {
+    const l = layers[i];
+    const op = l.status === "unknown" ? `${l.op}${UNKNOWN}` : l.op;
+    const row =
+      padLeft(String(i + 1), widths[0]) +
+      SEP +
+      padRight(l.name, widths[1]) +
+      SEP +
+      padRight(op, widths[2]) +
+      SEP +
+      padRight(shapes[i], widths[3]) +
+      SEP +
+      padRight(fields[i], widths[4]) +
+      SEP +
+      padLeft(params[i], widths[5]) +
+      SEP +
+      padLeft(values[i], widths[6]) +
+      SEP +
+      padLeft(shares[i], widths[7]);
+    buf += `${row.trimEnd()}\n`;
     if (buf.length >= chunk) {
       yield buf;
       buf = "";
@@ -115,6 +162,32 @@ export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
   for (const n of r.notes) out.push(`note: ${n}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   yield `${buf}${out.join("\n")}\n`;
+}
+
+const SEP = "  ";
+const UNKNOWN = " (unknown)";
+
+/** Runs of spaces by length, made once each: the padding of every cell of a column. */
+const SPACES: string[] = [""];
+
+function spaces(k: number): string {
+  if (k <= 0) return "";
+  for (let i = SPACES.length; i <= k; i++) SPACES[i] = `${SPACES[i - 1]} `;
+  return SPACES[k];
+}
+
+/** `text` right-aligned in `width` (as padStart). */
+function padLeft(text: string, width: number): string {
+  return spaces(width - text.length) + text;
+}
+
+/** `text` left-aligned in `width` (as padEnd). */
+function padRight(text: string, width: number): string {
+  return text + spaces(width - text.length);
+}
+
+function widen(widths: number[], c: number, length: number): void {
+  if (length > widths[c]) widths[c] = length;
 }
 
 /** The receptive field of the last spatial tensor before the network goes global. */
