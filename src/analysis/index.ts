@@ -165,7 +165,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   });
 
   const outputIds = g.outputs.map((name) => ids.get(name)).filter((id) => id !== undefined);
-  const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant: states.map((t) => t.constant) });
+  const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant: states.map((t) => t.constant) }, shapes.steps);
   const peak = memory.file;
   let inputBytes: number | null = 0;
   for (const i of inputIds) inputBytes = addKnown(inputBytes, bytes[i]);

@@ -24,10 +24,11 @@ export interface TensorTable {
 }
 
 /**
- * Each layer's tensors for the walks, by layer index, in flat typed arrays (the walks run
- * six times over every layer; arrays of small arrays and the layer objects themselves cost
- * more to reach than the arithmetic): layer k's distinct inputs, in order and without the
- * omitted ones, are `ins[inAt[k]] … ins[inAt[k + 1] − 1]`, its outputs likewise.
+ * Each layer's tensors for the walks, in flat typed arrays (the walks run over every layer
+ * several times; arrays of small arrays and the layer objects themselves cost more to reach
+ * than the arithmetic): layer k — the k-th of the list the steps were made from — has its
+ * distinct inputs, in order and without the omitted ones, at `ins[inAt[k]] … ins[inAt[k + 1] − 1]`,
+ * its outputs likewise.
  */
 export interface Steps {
   inAt: Int32Array;
@@ -40,44 +41,80 @@ export interface Steps {
   inPlace: Uint8Array;
 }
 
-function stepsOf(layers: readonly LayerState[]): Steps {
-  let count = 0;
-  // Indexed loops: this runs once per analysis, cold, and a for…of makes a result object per step until optimised.
-  for (let i = 0; i < layers.length; i++) count = Math.max(count, layers[i].index + 1);
-  const inCount = new Int32Array(count);
-  const outCount = new Int32Array(count);
-  for (let i = 0; i < layers.length; i++) {
-    const l = layers[i];
-    for (let k = 0; k < l.ins.length; k++) if (l.ins[k] >= 0 && l.ins.indexOf(l.ins[k]) === k) inCount[l.index]++;
-    for (let k = 0; k < l.outs.length; k++) if (l.outs[k] >= 0) outCount[l.index]++;
+/**
+ * Makes Steps one layer at a time, as the layers are made: inferShapes adds each layer while
+ * its lists are fresh in the cache. Made afterwards from 100,000 layer objects spread over
+ * the heap, the same arrays cost 50–80 ms, nearly all of it waiting on memory.
+ */
+export class StepsBuilder {
+  private layers = 0;
+  private inAt = new Int32Array(1024);
+  private ins = new Int32Array(1024);
+  private inCount = 0;
+  private outAt = new Int32Array(1024);
+  private outs = new Int32Array(1024);
+  private outCount = 0;
+  private first = new Int32Array(1024);
+  private folded = new Uint8Array(1024);
+  private inPlace = new Uint8Array(1024);
+
+  add(l: Pick<LayerState, "ins" | "outs" | "folded" | "rule">): void {
+    const { ins, outs } = l;
+    const k = this.layers++;
+    if (k + 1 >= this.first.length) this.growLayers();
+    if (this.inCount + ins.length > this.ins.length) this.ins = grown(this.ins, this.inCount + ins.length);
+    if (this.outCount + outs.length > this.outs.length) this.outs = grown(this.outs, this.outCount + outs.length);
+    for (let j = 0; j < ins.length; j++) if (ins[j] >= 0 && ins.indexOf(ins[j]) === j) this.ins[this.inCount++] = ins[j];
+    for (let j = 0; j < outs.length; j++) if (outs[j] >= 0) this.outs[this.outCount++] = outs[j];
+    this.inAt[k + 1] = this.inCount;
+    this.outAt[k + 1] = this.outCount;
+    this.first[k] = ins.length > 0 ? ins[0] : -1;
+    this.folded[k] = l.folded ? 1 : 0;
+    this.inPlace[k] = l.rule?.inPlace ? 1 : 0;
   }
-  const inAt = new Int32Array(count + 1);
-  const outAt = new Int32Array(count + 1);
-  for (let k = 0; k < count; k++) {
-    inAt[k + 1] = inAt[k] + inCount[k];
-    outAt[k + 1] = outAt[k] + outCount[k];
+
+  done(): Steps {
+    const m = this.layers;
+    return {
+      inAt: this.inAt.slice(0, m + 1),
+      ins: this.ins.slice(0, this.inCount),
+      outAt: this.outAt.slice(0, m + 1),
+      outs: this.outs.slice(0, this.outCount),
+      first: this.first.slice(0, m),
+      folded: this.folded.slice(0, m),
+      inPlace: this.inPlace.slice(0, m),
+    };
   }
-  const steps: Steps = {
-    inAt,
-    ins: new Int32Array(inAt[count]),
-    outAt,
-    outs: new Int32Array(outAt[count]),
-    first: new Int32Array(count).fill(-1),
-    folded: new Uint8Array(count),
-    inPlace: new Uint8Array(count),
-  };
-  for (let i = 0; i < layers.length; i++) {
-    const l = layers[i];
-    const k = l.index;
-    let p = inAt[k];
-    for (let j = 0; j < l.ins.length; j++) if (l.ins[j] >= 0 && l.ins.indexOf(l.ins[j]) === j) steps.ins[p++] = l.ins[j];
-    p = outAt[k];
-    for (let j = 0; j < l.outs.length; j++) if (l.outs[j] >= 0) steps.outs[p++] = l.outs[j];
-    if (l.ins.length > 0) steps.first[k] = l.ins[0];
-    if (l.folded) steps.folded[k] = 1;
-    if (l.rule?.inPlace) steps.inPlace[k] = 1;
+
+  private growLayers(): void {
+    const size = this.layers + 1;
+    this.inAt = grown(this.inAt, size);
+    this.outAt = grown(this.outAt, size);
+    this.first = grown(this.first, size);
+    this.folded = grown(this.folded, size);
+    this.inPlace = grown(this.inPlace, size);
   }
-  return steps;
+}
+
+/** A copy of `a` with room for at least `size` items (twice as many). */
+function grown<T extends Int32Array | Uint8Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(2 * a.length, size));
+  b.set(a);
+  return b;
+}
+
+/** The steps of `layers`, layer k being layers[k]. */
+export function stepsOf(layers: readonly LayerState[]): Steps {
+  const steps = new StepsBuilder();
+  for (let i = 0; i < layers.length; i++) steps.add(layers[i]);
+  return steps.done();
+}
+
+/** Layers 0 … m − 1: the list the steps were made from, in its own order. */
+function inOrder(m: number): Int32Array {
+  const at = new Int32Array(m);
+  for (let i = 0; i < m; i++) at[i] = i;
+  return at;
 }
 
 /**
@@ -93,15 +130,43 @@ export function peakMemory(
   layers: readonly LayerState[],
   table: TensorTable,
   countInputs = true,
-  steps: Steps = stepsOf(layers),
 ): PeakMemory {
+  const walked = peakWalk(inputs, outputs, inOrder(layers.length), table, countInputs, stepsOf(layers));
+  return liveAtPeak((k) => layers[k].node.name, table, walked);
+}
+
+/** The walk over an order (`at`: the layer of each step), ready to walk again to a step; its first run found the peak. */
+interface PeakWalk {
+  inputs: readonly number[];
+  at: Int32Array;
+  walk(stopAt: number): { peak: number | null; step: number; alive: Uint8Array };
+  found: { peak: number | null; step: number };
+}
+
+/** The peak with the layer running then and the tensors live (listed by a second walk, to the peak's step). */
+function liveAtPeak(nameOf: (k: number) => string, table: TensorTable, w: PeakWalk): PeakMemory {
+  const { found } = w;
+  if (found.peak === null) return { peak: null, live: [] };
+  if (found.step < 0) return { peak: found.peak, live: w.inputs.map((t) => table.names[t]) };
+  const stop = w.walk(found.step);
+  const live: string[] = [];
+  for (let t = 0; t < table.bytes.length; t++) if (stop.alive[t]) live.push(table.names[t]);
+  return { peak: found.peak, layer: nameOf(w.at[found.step]), live };
+}
+
+/** peakMemory's walk over the layers `at` (by their index in `steps`), and its first run. */
+function peakWalk(
+  inputs: readonly number[],
+  outputs: readonly number[],
+  at: Int32Array,
+  table: TensorTable,
+  countInputs: boolean,
+  steps: Steps,
+): PeakWalk {
   const n = table.bytes.length;
   const keep = new Uint8Array(n);
   for (const t of outputs) keep[t] = 1;
   const { inAt, ins, outAt, outs, first, folded, inPlace } = steps;
-  // The layer index of each step of the order.
-  const at = new Int32Array(layers.length);
-  for (let i = 0; i < layers.length; i++) at[i] = layers[i].index;
   const lastUse = new Int32Array(n).fill(-1);
   for (let i = 0; i < at.length; i++) for (let j = inAt[at[i]]; j < inAt[at[i] + 1]; j++) lastUse[ins[j]] = i;
   const owned = new Uint8Array(n);
@@ -173,13 +238,7 @@ export function peakMemory(
     return { peak, step, alive };
   };
 
-  const found = walk(-1);
-  if (found.peak === null) return { peak: null, live: [] };
-  if (found.step < 0) return { peak: found.peak, live: inputs.map((t) => table.names[t]) };
-  const stop = walk(found.step);
-  const live: string[] = [];
-  for (let t = 0; t < n; t++) if (stop.alive[t]) live.push(table.names[t]);
-  return { peak: found.peak, layer: layers[found.step].node.name, live };
+  return { inputs, at, walk, found: walk(-1) };
 }
 
 /** How many ready layers the greedy order compares at each step: bounds the work to O(n·W·log n). */
@@ -192,25 +251,24 @@ const WINDOW = 16;
  * the file's order. Only the WINDOW earliest ready layers are compared at each step, so
  * a 100,000-node graph orders in well under a second. Returns null when a size is unknown.
  */
-export function minMemoryOrder(
-  layers: readonly LayerState[],
-  outputs: readonly number[],
-  table: TensorTable,
-  steps: Steps = stepsOf(layers),
-): LayerState[] | null {
+export function minMemoryOrder(layers: readonly LayerState[], outputs: readonly number[], table: TensorTable): LayerState[] | null {
+  const order = memoryOrder(outputs, table, stepsOf(layers));
+  return order && Array.from(order, (k) => layers[k]);
+}
+
+/** minMemoryOrder on steps: the layers (by their index in `steps`) in the order found. */
+function memoryOrder(outputs: readonly number[], table: TensorTable, steps: Steps): Int32Array | null {
   const n = table.bytes.length;
   const keep = new Uint8Array(n);
   for (const t of outputs) keep[t] = 1;
   const { inAt, ins, outAt, outs, folded } = steps;
-  const m = layers.length;
-  const at = new Int32Array(m);
-  for (let i = 0; i < m; i++) at[i] = layers[i].index;
-  // By position in `layers`: who produces each activation, and each step's activation
-  // inputs (folded layers read and make only constants) as a flat list.
+  const m = folded.length;
+  // Who produces each activation, and each layer's activation inputs (folded layers read
+  // and make only constants) as a flat list.
   const producer = new Int32Array(n).fill(-1);
   const outBytes = new Float64Array(m);
   for (let i = 0; i < m; i++) {
-    const k = at[i];
+    const k = i;
     if (folded[k]) continue;
     let b = 0;
     for (let j = outAt[k]; j < outAt[k + 1]; j++) {
@@ -228,7 +286,7 @@ export function minMemoryOrder(
   // Consumers of step p, flat: consumers[consumerAt[p] … consumerAt[p + 1] − 1] (counted first, then placed).
   const consumerAt = new Int32Array(m + 1);
   for (let i = 0; i < m; i++) {
-    const k = at[i];
+    const k = i;
     if (folded[k]) continue;
     for (let j = inAt[k]; j < inAt[k + 1]; j++) {
       const t = ins[j];
@@ -245,7 +303,7 @@ export function minMemoryOrder(
   const consumers = new Int32Array(consumerAt[m]);
   const fill = consumerAt.slice(0, m);
   for (let i = 0; i < m; i++) {
-    const k = at[i];
+    const k = i;
     if (folded[k]) continue;
     for (let j = inAt[k]; j < inAt[k + 1]; j++) {
       const t = ins[j];
@@ -255,7 +313,7 @@ export function minMemoryOrder(
   }
   const score = (i: number): number => {
     let freed = 0;
-    const k = at[i];
+    const k = i;
     for (let j = inAt[k]; j < inAt[k + 1]; j++) {
       const t = ins[j];
       if (!table.constant[t] && remaining[t] === 1 && !keep[t]) freed += table.bytes[t] ?? 0;
@@ -264,53 +322,60 @@ export function minMemoryOrder(
     return outBytes[i] - freed;
   };
 
-  const order: LayerState[] = layers.filter((l) => l.folded);
+  // Folded layers first, in their order (they need no activation memory), then the greedy ones.
+  const order = new Int32Array(m);
+  let placed = 0;
+  for (let k = 0; k < m; k++) if (folded[k]) order[placed++] = k;
   const ready = new MinHeap();
-  for (let i = 0; i < m; i++) if (indegree[i] === 0 && !folded[at[i]]) ready.push(i);
-  const picked: number[] = [];
+  for (let i = 0; i < m; i++) if (indegree[i] === 0 && !folded[i]) ready.push(i);
+  // The layers compared at a step; `count` of them (setting an array's length is a slow builtin call, once a step).
+  const picked = new Int32Array(WINDOW);
   while (ready.size > 0) {
-    picked.length = 0;
-    while (picked.length < WINDOW && ready.size > 0) picked.push(ready.pop());
+    let count = 0;
+    while (count < WINDOW && ready.size > 0) picked[count++] = ready.pop();
     let best = picked[0];
     let bestScore = score(best);
-    for (let q = 1; q < picked.length; q++) {
+    for (let q = 1; q < count; q++) {
       const sc = score(picked[q]);
       if (sc < bestScore) {
         best = picked[q];
         bestScore = sc;
       }
     }
-    for (const i of picked) if (i !== best) ready.push(i);
-    order.push(layers[best]);
-    const k = at[best];
+    for (let q = 0; q < count; q++) if (picked[q] !== best) ready.push(picked[q]);
+    order[placed++] = best;
+    const k = best;
     for (let j = inAt[k]; j < inAt[k + 1]; j++) if (!table.constant[ins[j]]) remaining[ins[j]]--;
     for (let j = consumerAt[best]; j < consumerAt[best + 1]; j++) if (--indegree[consumers[j]] === 0) ready.push(consumers[j]);
   }
-  return order;
+  return order.subarray(0, placed);
 }
 
 /** Memory figures for inference, whole batch. */
 export interface MemoryFigures {
   /** Peak in the file's order, graph inputs included. */
   file: PeakMemory;
-  /** Peak in the file's order with the graph inputs owned by the caller (not counted). */
-  fileWithoutInput: PeakMemory;
+  /** Peak in the file's order with the graph inputs owned by the caller (not counted): the figure only. */
+  fileWithoutInput: Pick<PeakMemory, "peak">;
   /** Peak in the memory-minimising order (never above `file`: the file's order is kept when the heuristic does worse). */
   minOrder: PeakMemory;
 }
 
-/** Peaks in the file's order (with and without the input) and in a memory-minimising order. */
+/** Peaks in the file's order (with and without the input) and in a memory-minimising order; `steps` are the layers'. */
 export function memoryFigures(
   inputs: readonly number[],
   outputs: readonly number[],
   layers: readonly LayerState[],
   table: TensorTable,
+  steps: Steps = stepsOf(layers),
 ): MemoryFigures {
-  const steps = stepsOf(layers);
-  const file = peakMemory(inputs, outputs, layers, table, true, steps);
-  const fileWithoutInput = peakMemory(inputs, outputs, layers, table, false, steps);
-  const order = file.peak === null ? null : minMemoryOrder(layers, outputs, table, steps);
-  const greedy = order ? peakMemory(inputs, outputs, order, table, true, steps) : file;
-  const better = greedy.peak !== null && file.peak !== null && greedy.peak < file.peak;
-  return { file, fileWithoutInput, minOrder: better ? greedy : file };
+  const nameOf = (k: number) => layers[k].node.name;
+  const fileOrder = inOrder(layers.length);
+  const file = liveAtPeak(nameOf, table, peakWalk(inputs, outputs, fileOrder, table, true, steps));
+  // The other two walk to their peak's step and list the tensors live there only when that is shown.
+  const fileWithoutInput = { peak: peakWalk(inputs, outputs, fileOrder, table, false, steps).found.peak };
+  const order = file.peak === null ? null : memoryOrder(outputs, table, steps);
+  const greedy = order ? peakWalk(inputs, outputs, order, table, true, steps) : undefined;
+  const better = greedy !== undefined && greedy.found.peak !== null && file.peak !== null && greedy.found.peak < file.peak;
+  return { file, fileWithoutInput, minOrder: better ? liveAtPeak(nameOf, table, greedy) : file };
 }

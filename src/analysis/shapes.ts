@@ -4,6 +4,7 @@ import type { Graph, Initializer, Node, Tensor } from "../core/graph.js";
 import { SharedLists } from "../core/lists.js";
 import { type Dim, numel, type Shape, symbolsOf } from "../core/shape.js";
 import { Attrs, type OpRule, type RuleContext, ruleFor, type TensorState } from "../ops/index.js";
+import { type Steps, StepsBuilder } from "./memory.js";
 import { topoOrder } from "./order.js";
 
 /** A node with its rule and the context every later pass reads. */
@@ -36,6 +37,8 @@ export interface ShapeResult {
   names: string[];
   /** The file's own tensor (declared or stored) for each id below its length: file tensors are numbered first. */
   fileTensors: Tensor[];
+  /** Each layer's tensors as flat lists (layer k is order[k]), for the memory walks. */
+  steps: Steps;
   /** Symbols still unbound after binding (their numbers are unknown). */
   symbols: Set<string>;
   notes: string[];
@@ -153,6 +156,7 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
   const symbols = new Set<string>();
   const shapes = new SharedLists();
   const layers: LayerState[] = [];
+  const steps = new StepsBuilder();
   // If layers whose condition is known: their untaken branch is not analysed.
   const skipped = new Map<string, string>();
   const opset = g.opset ?? 13;
@@ -232,7 +236,7 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
       ctx.outputs[i] = state;
       outs[i] = id;
     }
-    layers.push({
+    const layer: LayerState = {
       node,
       index: layers.length,
       ins,
@@ -241,12 +245,14 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
       ctx,
       status: rule ? "ok" : "unknown",
       folded: folded && rule !== undefined,
-    });
+    };
+    layers.push(layer);
+    steps.add(layer);
   }
   for (const [node, branch] of skipped) {
     notes.push(`If '${node}': its condition is known, so its ${branch} branch is not taken and not analysed`);
   }
-  return { order: layers, tensors, ids, states, names, fileTensors, symbols, notes };
+  return { order: layers, tensors, ids, states, names, fileTensors, steps: steps.done(), symbols, notes };
 }
 
 /**
