@@ -64,11 +64,15 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   const { ids, states, names } = shapes;
   // Sizes are asked for many times (per layer, three liveness walks, the tensor table): once
   // each, by tensor id. Constants are weights, not activations: no pass asks their size.
-  const bytes = states.map((t) => {
-    if (t.constant || !t.shape) return null;
-    const n = numel(t.shape);
-    return n === null ? null : byteSize(n, t.dtype);
-  });
+  // One pass over the states for both (each state is a separate object: a pass costs its cache misses).
+  const bytes: (number | null)[] = new Array(states.length);
+  const constant: boolean[] = new Array(states.length);
+  for (let id = 0; id < states.length; id++) {
+    const t = states[id];
+    constant[id] = t.constant;
+    const n = t.constant || !t.shape ? null : numel(t.shape);
+    bytes[id] = n === null ? null : byteSize(n, t.dtype);
+  }
   const inputIds = g.inputs.map((name) => ids.get(name) as number);
   const { perLayer, totals: paramTotals } = countParams(shapes.order, shapes.fileTensors, shapes.states.length, opts.modules);
   const { fields, warnings } = receptiveFields(inputIds, shapes.order, states);
@@ -81,6 +85,7 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
     shapes.order,
     tensors,
     CONVENTIONS.map((c) => c.name),
+    shapes.regions,
   );
   const unknownTypes = new Map<string, number>();
   // The layer that produces each tensor, by id.
@@ -159,13 +164,15 @@ function run(g: Graph, opts: AnalyzeOptions): Report {
   }
   const flow = regions.totals(conv.name);
   const byConv = flow.byConvention;
-  shapes.order.forEach((l, i) => {
-    const branch = regions.uncountedBranch(l.index);
-    if (branch) layers[i].uncounted_branch = branch;
-  });
+  // Only a layer in an If's branch can be left out of the totals.
+  if (regions.any)
+    shapes.order.forEach((l, i) => {
+      const branch = regions.uncountedBranch(l.index);
+      if (branch) layers[i].uncounted_branch = branch;
+    });
 
   const outputIds = g.outputs.map((name) => ids.get(name)).filter((id) => id !== undefined);
-  const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant: states.map((t) => t.constant) }, shapes.steps);
+  const memory = memoryFigures(inputIds, outputIds, shapes.order, { names, bytes, constant }, shapes.steps);
   const peak = memory.file;
   let inputBytes: number | null = 0;
   for (const i of inputIds) inputBytes = addKnown(inputBytes, bytes[i]);

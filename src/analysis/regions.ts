@@ -26,14 +26,20 @@ export class RegionTotals {
   /** Loops met, by node: trip count (null: unknown) and why. */
   private readonly loops = new Map<string, { trips: number | null; why?: string }>();
 
+  /**
+   * `any`: whether a layer may lie in a region (ShapeResult.regions); without, every layer
+   * runs once in the root scope and the layers are not walked.
+   */
   constructor(
     order: readonly LayerState[],
     private readonly tensors: TensorLookup,
     private readonly conventions: readonly string[],
+    readonly any: boolean,
   ) {
     this.root = new Scope(conventions.length);
     this.repeats = new Array(order.length).fill(1);
     this.scopes = new Array(order.length).fill(this.root);
+    if (!any) return;
     for (const layer of order) {
       const region = layer.node.region;
       if (!region) continue;

@@ -39,6 +39,8 @@ export interface ShapeResult {
   fileTensors: Tensor[];
   /** Each layer's tensors as flat lists (layer k is order[k]), for the memory walks. */
   steps: Steps;
+  /** Whether any node lies in a region (an If branch, a loop body): without, the region passes have nothing to do. */
+  regions: boolean;
   /** Symbols still unbound after binding (their numbers are unknown). */
   symbols: Set<string>;
   notes: string[];
@@ -161,8 +163,12 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
   const skipped = new Map<string, string>();
   const opset = g.opset ?? 13;
   let nextStored = 0;
+  let regions = false;
   for (const node of order) {
-    if (node.region && !taken(node, tensors, skipped)) continue;
+    if (node.region) {
+      regions = true;
+      if (!taken(node, tensors, skipped)) continue;
+    }
     const rule = ruleFor(node.op);
     const ins: number[] = new Array(node.inputs.length);
     const inputs: (TensorState | undefined)[] = new Array(ins.length);
@@ -252,7 +258,7 @@ function infer(g: Graph, order: readonly Node[], bind: Bindings, check: boolean)
   for (const [node, branch] of skipped) {
     notes.push(`If '${node}': its condition is known, so its ${branch} branch is not taken and not analysed`);
   }
-  return { order: layers, tensors, ids, states, names, fileTensors, steps: steps.done(), symbols, notes };
+  return { order: layers, tensors, ids, states, names, fileTensors, steps: steps.done(), regions, symbols, notes };
 }
 
 /**
