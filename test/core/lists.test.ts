@@ -72,6 +72,12 @@ test("SharedRecords: one frozen record per distinct values, made once, from a sc
   s.of([Number.NaN, 1], make);
   s.of([Number.NaN, 1], make);
   assert.equal(made, 5);
+  // Values past 2^32 that hash alike, and lists of another length, are told apart.
+  const big = s.of([2 ** 32 + 1, 1], make);
+  assert.notEqual(s.of([1, 2 ** 32 + 1], make), big);
+  assert.equal(s.of([2 ** 32 + 1, 1], make), big);
+  assert.notEqual(s.of([1, null, null], make), first);
+  assert.equal(made, 8);
 });
 
 test("SharedLists.copyOf: a list the caller keeps growing is copied only when it is the first of its kind; long lists are never shared", () => {
