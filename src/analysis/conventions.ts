@@ -91,8 +91,8 @@ function transposeFacts(l: LayerState) {
   const g = l.ctx.attrs.int("group", 1);
   const cin = w[0];
   const cout = y[1];
-  const kernel = numel(w.slice(2));
-  const outSpatial = numel(y.slice(2));
+  const kernel = numel(w, 2);
+  const outSpatial = numel(y, 2);
   const batch = y[0];
   if (typeof cin !== "number" || typeof cout !== "number" || typeof batch !== "number" || kernel === null || outSpatial === null) {
     return null;

@@ -123,3 +123,15 @@ function same(a: readonly unknown[], b: readonly unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * `list.slice(from)` for a list that may be a shared, frozen one (a shape, an attribute):
+ * V8 in Node 20 slices a frozen array by its slow generic path, about 8× slower (0.5 µs a
+ * slice), which the rules of a 100,000-node graph's convs paid 200,000 times per analysis.
+ * `from` counts from the start (a negative one is 0, not from the end as for slice).
+ */
+export function tail<T>(list: readonly T[], from: number): T[] {
+  const out: T[] = [];
+  for (let i = Math.max(0, from); i < list.length; i++) out.push(list[i]);
+  return out;
+}

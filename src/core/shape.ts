@@ -4,11 +4,11 @@ import { ConvscopeError } from "./errors.js";
 export type Dim = number | string;
 export type Shape = Dim[];
 
-/** Product of dims, or null when any dim is symbolic. */
-export function numel(s: Shape): number | null {
+/** Product of the dims from index `from` on (all by default), or null when any is symbolic. */
+export function numel(s: Shape, from = 0): number | null {
   // mul's check inline: a call with a rest list per dim, on every tensor of a large graph.
   let n = 1;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < s.length; i++) {
     const d = s[i];
     if (typeof d !== "number") return null;
     const p = n * d;

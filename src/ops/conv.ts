@@ -1,3 +1,4 @@
+import { tail } from "../core/lists.js";
 import type { Dim, Shape } from "../core/shape.js";
 import { add, mul, numel, symAffine } from "../core/shape.js";
 import { dtypeOf } from "./args.js";
@@ -6,7 +7,7 @@ import { effKernel, readWindow, spatialOf, type Window, windowField, windowOutpu
 
 /** The kernel: `kernel_shape`, or the weight's trailing dims. */
 function kernelOf(ctx: RuleContext, wShape: Shape, spatialRank: number): readonly number[] {
-  const fromW = wShape.slice(2);
+  const fromW = tail(wShape, 2);
   const kernel = ctx.attrs.has("kernel_shape")
     ? ctx.attrs.ints("kernel_shape")
     : fromW.map((k) => (typeof k === "number" ? k : layerError(ctx, "kernel size is unknown")));
@@ -68,12 +69,12 @@ export const conv: OpRule = {
     if (typeof c === "number" && typeof cPerGroup === "number" && c !== cPerGroup * group) {
       layerError(ctx, `input has ${c} channels but the weight expects ${cPerGroup}×${group} (group ${group})`);
     }
-    return [{ dtype: dtypeOf(ctx), shape: [x[0], m, ...windowOutputs(ctx, win, x.slice(2))] }];
+    return [{ dtype: dtypeOf(ctx), shape: [x[0], m, ...windowOutputs(ctx, win, tail(x, 2))] }];
   },
   cost(ctx) {
     const out = ctx.outputs[0].shape;
     const outN = out ? numel(out) : null;
-    const perOut = numel(convWindow(ctx).w.slice(1)); // (C/group)·Πk
+    const perOut = numel(convWindow(ctx).w, 1); // (C/group)·Πk
     if (outN === null || perOut === null) return null;
     return convCost(outN, perOut, ctx.inputs[2] !== undefined);
   },
@@ -169,7 +170,7 @@ export const convTranspose: OpRule = {
     const out = ctx.outputs[0].shape;
     const inN = x ? numel(x) : null;
     const outN = out ? numel(out) : null;
-    const perIn = numel(operands(ctx).w.slice(1)); // (M/group)·Πk
+    const perIn = numel(operands(ctx).w, 1); // (M/group)·Πk
     if (inN === null || outN === null || perIn === null) return null;
     const macs = mul(inN, perIn);
     return cost({ macs, bias: ctx.inputs[2] ? outN : 0, seed: add(macs, outN) });

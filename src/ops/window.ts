@@ -1,3 +1,4 @@
+import { tail } from "../core/lists.js";
 import { type Dim, type Shape, symFloorDiv } from "../core/shape.js";
 import { type Attrs, type Field, layerError, type RuleContext } from "./rule.js";
 
@@ -103,7 +104,7 @@ export function windowField(ctx: RuleContext, w: Window): Field {
 /** The spatial dims (after batch and channel) of an NC… shape. */
 export function spatialOf(ctx: RuleContext, shape: Shape, minRank = 3): Dim[] {
   if (shape.length < minRank) layerError(ctx, `expects an input of rank ≥ ${minRank} (N, C, spatial…), got ${shape.length}`);
-  return shape.slice(2);
+  return tail(shape, 2);
 }
 
 /** ones(n) and zeros(n) as one shared, frozen list per length: defaults a window keeps, read only. */

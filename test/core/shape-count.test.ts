@@ -7,6 +7,10 @@ test("counts: exact integers, unknown stays unknown, and past 2^53 an error rath
   assert.equal(numel([1, 3, 224, 224]), 150528);
   assert.equal(numel([]), 1); // a scalar
   assert.equal(numel([1, "N", 4]), null);
+  // From an index on: a weight's C/group·Πk, a feature map's spatial size; a symbol before it does not count.
+  assert.equal(numel([64, 3, 7, 7], 1), 147);
+  assert.equal(numel(["N", 64, 56, 56], 2), 3136);
+  assert.equal(numel([1, 2], 2), 1);
   assert.equal(addKnown(2 ** 52, 5), 2 ** 52 + 5);
   assert.equal(addKnown(null, 5), null);
   assert.equal(addKnown(5, null), null);
