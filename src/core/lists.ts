@@ -1,10 +1,30 @@
 /**
- * One frozen copy of each distinct short list. A large graph repeats a few lists hundreds
+ * Whether shared lists are frozen. A shared list edited by mistake silently edits every
+ * layer or tensor that shows it; frozen, the edit throws a TypeError. The test suite turns
+ * freezing on (test/setup.ts), so such a mistake fails there. The command and the page keep
+ * it off: V8 in Node 20 slices, maps and walks frozen arrays by slower paths, and code that
+ * meets frozen and plain lists alike (numel, a rule's shape arithmetic) turns polymorphic.
+ * Profiled over 8 analyses of the 100,000-node graph, freezing cost about 175 ms per analysis
+ * (numel alone ran 3× slower).
+ */
+let freezing = false;
+
+/** Turns the freezing of shared lists on or off (the tests' setting; see `freezing`). */
+export function freezeSharedLists(on: boolean): void {
+  freezing = on;
+}
+
+/** `list`, shared from now on: frozen when freezing is on. */
+export function sharedList<T>(list: T[]): T[] {
+  return freezing ? (Object.freeze(list) as T[]) : list;
+}
+
+/**
+ * One copy of each distinct short list. A large graph repeats a few lists hundreds
  * of thousands of times — a conv's pads [1, 1, 1, 1], a field's stride [1, 1], the units
  * [56, 56] of every tensor of a stage — and each copy would be two objects (the array and
  * its elements) that the garbage collector copies and keeps until the report is written.
- * The lists are frozen because they are shared: a caller that edits one gets a TypeError
- * rather than silently editing every layer or tensor that shows it.
+ * The lists are shared: nobody edits one (under test they are frozen, see `freezing`).
  */
 export class SharedLists {
   /** Lists of numbers, by a hash of their items (no key string to build). */
@@ -12,7 +32,7 @@ export class SharedLists {
   /** Any other list, by its JSON text (which tells 1 from "1", and a string holding a comma from two items). */
   private readonly others = new Map<string, unknown[]>();
 
-  /** The shared list equal to `list` (`list` itself, frozen, when it is the first of its kind). */
+  /** The shared list equal to `list` (`list` itself, shared, when it is the first of its kind). */
   of<T extends number | string | null>(list: T[]): T[] {
     return this.find(list, false);
   }
@@ -32,7 +52,7 @@ export class SharedLists {
       const key = JSON.stringify(list);
       const hit = this.others.get(key);
       if (hit !== undefined) return hit as T[];
-      const kept = Object.freeze(copy ? list.slice() : list) as T[];
+      const kept = sharedList(copy ? list.slice() : list);
       this.others.set(key, kept);
       return kept;
     }
@@ -42,7 +62,7 @@ export class SharedLists {
       this.numbers.set(h, bucket);
     }
     for (let i = 0; i < bucket.length; i++) if (same(bucket[i], list)) return bucket[i] as T[];
-    const kept = Object.freeze(copy ? list.slice() : list) as T[];
+    const kept = sharedList(copy ? list.slice() : list);
     bucket.push(kept);
     return kept;
   }
@@ -122,16 +142,4 @@ function same(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/**
- * `list.slice(from)` for a list that may be a shared, frozen one (a shape, an attribute):
- * V8 in Node 20 slices a frozen array by its slow generic path, about 8× slower (0.5 µs a
- * slice), which the rules of a 100,000-node graph's convs paid 200,000 times per analysis.
- * `from` counts from the start (a negative one is 0, not from the end as for slice).
- */
-export function tail<T>(list: readonly T[], from: number): T[] {
-  const out: T[] = [];
-  for (let i = Math.max(0, from); i < list.length; i++) out.push(list[i]);
-  return out;
 }

@@ -1,4 +1,3 @@
-import { tail } from "../core/lists.js";
 import type { Dim, Shape } from "../core/shape.js";
 import { add, mul, numel, symAffine } from "../core/shape.js";
 import { dtypeOf } from "./args.js";
@@ -7,7 +6,7 @@ import { effKernel, readWindow, spatialOf, type Window, windowField, windowOutpu
 
 /** The kernel: `kernel_shape`, or the weight's trailing dims. */
 function kernelOf(ctx: RuleContext, wShape: Shape, spatialRank: number): readonly number[] {
-  const fromW = tail(wShape, 2);
+  const fromW = wShape.slice(2);
   const kernel = ctx.attrs.has("kernel_shape")
     ? ctx.attrs.ints("kernel_shape")
     : fromW.map((k) => (typeof k === "number" ? k : layerError(ctx, "kernel size is unknown")));
@@ -69,7 +68,7 @@ export const conv: OpRule = {
     if (typeof c === "number" && typeof cPerGroup === "number" && c !== cPerGroup * group) {
       layerError(ctx, `input has ${c} channels but the weight expects ${cPerGroup}×${group} (group ${group})`);
     }
-    return [{ dtype: dtypeOf(ctx), shape: [x[0], m, ...windowOutputs(ctx, win, tail(x, 2))] }];
+    return [{ dtype: dtypeOf(ctx), shape: [x[0], m, ...windowOutputs(ctx, win, x.slice(2))] }];
   },
   cost(ctx) {
     const out = ctx.outputs[0].shape;

@@ -1,4 +1,3 @@
-import { tail } from "../core/lists.js";
 import { mul, numel, type Shape } from "../core/shape.js";
 import { dtypeOf } from "./args.js";
 import { cost, inputShape, layerError, memo, type OpRule, type RuleContext } from "./rule.js";
@@ -26,7 +25,7 @@ export const pool: OpRule = {
   infer(ctx) {
     const { x, w } = poolWindow(ctx);
     const dtype = dtypeOf(ctx);
-    const shape = x ? [x[0], x[1], ...windowOutputs(ctx, w, tail(x, 2))] : undefined;
+    const shape = x ? [x[0], x[1], ...windowOutputs(ctx, w, x.slice(2))] : undefined;
     // MaxPool's optional second output holds int64 indices of the same shape.
     return ctx.node.outputs.map((_, i) => ({ dtype: i === 0 ? dtype : "int64", shape }));
   },

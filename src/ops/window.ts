@@ -1,4 +1,4 @@
-import { tail } from "../core/lists.js";
+import { sharedList } from "../core/lists.js";
 import { type Dim, type Shape, symFloorDiv } from "../core/shape.js";
 import { type Attrs, type Field, layerError, type RuleContext } from "./rule.js";
 
@@ -104,15 +104,15 @@ export function windowField(ctx: RuleContext, w: Window): Field {
 /** The spatial dims (after batch and channel) of an NC… shape. */
 export function spatialOf(ctx: RuleContext, shape: Shape, minRank = 3): Dim[] {
   if (shape.length < minRank) layerError(ctx, `expects an input of rank ≥ ${minRank} (N, C, spatial…), got ${shape.length}`);
-  return tail(shape, 2);
+  return shape.slice(2);
 }
 
-/** ones(n) and zeros(n) as one shared, frozen list per length: defaults a window keeps, read only. */
+/** ones(n) and zeros(n) as one shared list per length: defaults a window keeps, read only. */
 const ONES: (readonly number[])[] = [];
 const ZEROS: (readonly number[])[] = [];
 /**
  * A pads list's begin and end halves, made once per list: the ONNX reader shares equal
- * attribute lists, so a graph's convs with equal pads share these too. Frozen (SAME
+ * attribute lists, so a graph's convs with equal pads share these too. Shared lists (SAME
  * padding makes lists of its own).
  */
 const HALVES = new WeakMap<readonly number[], [Dim[], Dim[]]>();
@@ -120,7 +120,7 @@ function halvesOf(pads: readonly number[]): [Dim[], Dim[]] {
   let h = HALVES.get(pads);
   if (h === undefined) {
     const n = pads.length / 2;
-    h = [Object.freeze(pads.slice(0, n)) as Dim[], Object.freeze(pads.slice(n)) as Dim[]];
+    h = [sharedList<Dim>(pads.slice(0, n)), sharedList<Dim>(pads.slice(n))];
     HALVES.set(pads, h);
   }
   return h;
@@ -138,11 +138,11 @@ function negative(list: readonly number[]): boolean {
 }
 
 function sharedOnes(n: number): readonly number[] {
-  ONES[n] ??= Object.freeze(ones(n));
+  ONES[n] ??= sharedList(ones(n));
   return ONES[n];
 }
 function sharedZeros(n: number): readonly number[] {
-  ZEROS[n] ??= Object.freeze(zeros(n));
+  ZEROS[n] ??= sharedList(zeros(n));
   return ZEROS[n];
 }
 

@@ -1,6 +1,27 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SharedLists, SharedRecords, tail } from "../../src/core/lists.js";
+import { freezeSharedLists, SharedLists, SharedRecords } from "../../src/core/lists.js";
+
+test("the suite runs with shared lists frozen (test/setup.ts, loaded by npm test)", () => {
+  const a = new SharedLists().of([7, 7]);
+  assert.ok(Object.isFrozen(a));
+});
+
+test("SharedLists without freezing (the command's and the page's setting): the same sharing, plain lists", () => {
+  freezeSharedLists(false);
+  try {
+    const s = new SharedLists();
+    const a = s.of([1, 2, 3]);
+    assert.equal(s.of([1, 2, 3]), a);
+    assert.ok(!Object.isFrozen(a));
+    const grown = [4, 5];
+    const copy = s.copyOf(grown);
+    assert.notEqual(copy, grown);
+    assert.equal(s.of([4, 5]), copy);
+  } finally {
+    freezeSharedLists(true);
+  }
+});
 
 test("SharedLists: one frozen copy per distinct list, by exact items", () => {
   const s = new SharedLists();
@@ -98,19 +119,4 @@ test("SharedLists.copyOf: a list the caller keeps growing is copied only when it
   assert.notEqual(copy, long);
   assert.deepEqual(copy, long);
   assert.notEqual(s.copyOf(long), copy);
-});
-
-test("tail: the items from an index on, of a frozen shared list too, as a new unfrozen list", () => {
-  const shape = new SharedLists().of([1, 64, 56, 28]);
-  assert.ok(Object.isFrozen(shape));
-  const t = tail(shape, 2);
-  assert.deepEqual(t, [56, 28]);
-  assert.ok(!Object.isFrozen(t));
-  t.push(1);
-  assert.deepEqual(shape, [1, 64, 56, 28]);
-  assert.deepEqual(tail(shape, 0), [1, 64, 56, 28]);
-  assert.deepEqual(tail(shape, 4), []);
-  assert.deepEqual(tail(shape, 9), []);
-  // Unlike slice, a negative start is the start.
-  assert.deepEqual(tail(shape, -1), [1, 64, 56, 28]);
 });
