@@ -134,20 +134,27 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
   let names: Set<string> | undefined;
   const taken = new Set<string>();
   const counters = new Map<string, number>();
+  /** The node's name, made unique, and taken. */
   const uniqueName = (n: RawNode, scope: Scope): string => {
-    if (scope.prefix === "" && n.name !== "" && !taken.has(n.name)) return n.name;
+    if (scope.prefix === "" && n.name !== "") {
+      // Taken at once: the set grows when the name was free (one lookup per node, not two).
+      const size = taken.size;
+      taken.add(n.name);
+      if (taken.size > size) return n.name;
+    }
     names ??= new Set(raw.nodes.map((x) => x.name));
+    let name: string;
     if (scope.prefix !== "") {
       const base = scope.prefix + (n.name || n.opType);
-      let name = base;
+      name = base;
       for (let k = 1; taken.has(name) || names.has(name); k++) name = `${base}_${k}`;
-      return name;
+    } else {
+      let k = counters.get(n.opType) ?? 0;
+      do name = `${n.opType}_${k++}`;
+      while (names.has(name) || taken.has(name));
+      counters.set(n.opType, k);
     }
-    let k = counters.get(n.opType) ?? 0;
-    let name: string;
-    do name = `${n.opType}_${k++}`;
-    while (names.has(name) || taken.has(name));
-    counters.set(n.opType, k);
+    taken.add(name);
     return name;
   };
 
@@ -169,7 +176,6 @@ function buildGraph(raw: RawGraph, ctx: Ctx, main: boolean): Graph {
   const emit = (rn0: RawNode, scope: Scope) => {
     const rn = scope.attrs ? withCallerAttrs(rn0, scope.attrs) : rn0;
     const name = uniqueName(rn, scope);
-    taken.add(name);
     const standard = DEFAULT_DOMAINS.has(rn.domain);
     if (standard && rn.opType === "Constant") {
       store(constantTensor(rn, name, ctx, define(scope, rn.outputs[0] ?? "")), `layer '${name}'`);
