@@ -351,6 +351,28 @@ function memoryOrder(outputs: readonly number[], table: TensorTable, steps: Step
   return order.subarray(0, placed);
 }
 
+/**
+ * Whether the layers (folded ones aside: they hold no activation memory and the walks skip
+ * them) can run in their given order only: each reads an output of the one before it. Then
+ * the greedy order has one ready layer at every step and is that order, with the same peak.
+ */
+export function onlyOrder(steps: Steps): boolean {
+  const { inAt, ins, outAt, outs, folded } = steps;
+  let prev = -1;
+  for (let k = 0; k < folded.length; k++) {
+    if (folded[k]) continue;
+    if (prev >= 0 && !readsFrom(ins, inAt[k], inAt[k + 1], outs, outAt[prev], outAt[prev + 1])) return false;
+    prev = k;
+  }
+  return true;
+}
+
+/** Whether any of ins[a, b) is among outs[c, d). */
+function readsFrom(ins: Int32Array, a: number, b: number, outs: Int32Array, c: number, d: number): boolean {
+  for (let i = a; i < b; i++) for (let j = c; j < d; j++) if (ins[i] === outs[j]) return true;
+  return false;
+}
+
 /** Memory figures for inference, whole batch. */
 export interface MemoryFigures {
   /** Peak in the file's order, graph inputs included. */
@@ -374,7 +396,8 @@ export function memoryFigures(
   const file = liveAtPeak(nameOf, table, peakWalk(inputs, outputs, fileOrder, table, true, steps));
   // The other two walk to their peak's step and list the tensors live there only when that is shown.
   const fileWithoutInput = { peak: peakWalk(inputs, outputs, fileOrder, table, false, steps).found.peak };
-  const order = file.peak === null ? null : memoryOrder(outputs, table, steps);
+  // A graph that can run in one order only (a chain, residual adds included) has nothing to search.
+  const order = file.peak === null || onlyOrder(steps) ? null : memoryOrder(outputs, table, steps);
   const greedy = order ? peakWalk(inputs, outputs, order, table, true, steps) : undefined;
   const better = greedy !== undefined && greedy.found.peak !== null && file.peak !== null && greedy.found.peak < file.peak;
   return { file, fileWithoutInput, minOrder: better ? liveAtPeak(nameOf, table, greedy) : file };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { analyze } from "../../src/analysis/index.js";
-import { minMemoryOrder, peakMemory } from "../../src/analysis/memory.js";
+import { minMemoryOrder, onlyOrder, peakMemory, stepsOf } from "../../src/analysis/memory.js";
 import { topoOrder } from "../../src/analysis/order.js";
 import { inferShapes } from "../../src/analysis/shapes.js";
 import type { Graph } from "../../src/core/graph.js";
@@ -129,4 +129,39 @@ test("the memory-minimising order is valid on a 100,000-node graph", () => {
   // takes over its dying input's buffer and the add writes into one operand: never 3.
   assert.equal(peakMemory([id("x")], [id(x)], order, table).peak, 2 * 512);
   assert.equal(analyze(g).totals.peak_activation_bytes, 2 * 512);
+});
+
+test("onlyOrder: a chain with residual adds runs in one order, where the greedy order is the file's", () => {
+  const chain = new NetBuilder("chain");
+  let x = chain.input("x", [1, 4, 8, 8]);
+  for (let i = 0; i < 3; i++) {
+    const y = chain.relu(chain.conv(x, { name: `c${i}`, out: 4, kernel: 3, pad: 1 }), `r${i}`);
+    x = chain.addT(chain.conv(y, { name: `d${i}`, out: 4, kernel: 3, pad: 1 }), x, `s${i}`);
+  }
+  const g = chain.build(x);
+  const shapes = inferShapes(g, undefined, {});
+  assert.ok(onlyOrder(shapes.steps));
+  // What the search would find: the same order, so the same peak as the file's.
+  const table = {
+    names: shapes.names,
+    bytes: shapes.states.map((t) => (t.constant ? null : 4 * 4 * 8 * 8)),
+    constant: shapes.states.map((t) => t.constant),
+  };
+  const outputs = [shapes.ids.get(x) as number];
+  const order = minMemoryOrder(shapes.order, outputs, table);
+  assert.deepEqual(
+    order?.filter((l) => !l.folded).map((l) => l.node.name),
+    shapes.order.filter((l) => !l.folded).map((l) => l.node.name),
+  );
+  const r = analyze(g);
+  assert.equal(r.totals.peak_activation_bytes_min_order, r.totals.peak_activation_bytes);
+  // Two branches from one input (and the interleaved pair above): more than one order.
+  assert.ok(!onlyOrder(inferShapes(interleaved(), undefined, {}).steps));
+  const two = new NetBuilder("two");
+  const i = two.input("x", [1, 1, 4, 4]);
+  const a = two.conv(i, { name: "a", out: 1, kernel: 1 });
+  const b = two.conv(i, { name: "b", out: 1, kernel: 1 });
+  assert.ok(!onlyOrder(inferShapes(two.build(two.addT(a, b, "sum")), undefined, {}).steps));
+  // A layer list reordered against its data flow is not one order either.
+  assert.ok(!onlyOrder(stepsOf([...shapes.order].reverse())));
 });
