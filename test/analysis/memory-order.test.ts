@@ -147,7 +147,7 @@ test("onlyOrder: a chain with residual adds runs in one order, where the greedy 
     bytes: shapes.states.map((t) => (t.constant ? null : 4 * 4 * 8 * 8)),
     constant: shapes.states.map((t) => t.constant),
   };
-  const outputs = [shapes.ids.get(x) as number];
+  const outputs = [shapes.ids.get(x.name) as number];
   const order = minMemoryOrder(shapes.order, outputs, table);
   assert.deepEqual(
     order?.filter((l) => !l.folded).map((l) => l.node.name),
