@@ -762,8 +762,6 @@ const NETSCOPE_COMP = new Set(["Relu", "Clip", "PRelu", "Elu", "LeakyRelu", "Dro
 export function netscopeParts(c: Cost, l: LayerState): NetscopeParts | null {
   const p: NetscopeParts = { macc: 0, comp: 0, add: 0, div: 0, exp: 0 };
   const op = l.node.op;
-  const out = () => numelOut(l);
-  const inp = () => numelIn(l);
   if (op === "Conv" || op === "Gemm" || op === "MatMul") p.macc = c.macs;
   else if (op === "ConvTranspose") {
     const t = transposeFacts(l);
@@ -771,38 +769,38 @@ export function netscopeParts(c: Cost, l: LayerState): NetscopeParts | null {
     const perImage = Math.round((t.cin * t.cout * t.outSpatial * t.kernel) / t.stride);
     p.macc = mul(t.batch, perImage);
   } else if (op === "MaxPool" || op === "AveragePool") {
-    const n = out();
+    const n = numelOut(l);
     if (n === null) return null;
     p[op === "MaxPool" ? "comp" : "add"] = mul(n, kernelProduct(l));
   } else if (op === "GlobalMaxPool" || op === "GlobalAveragePool") {
-    const n = inp();
+    const n = numelIn(l);
     if (n === null) return null;
     p[op === "GlobalMaxPool" ? "comp" : "add"] = n;
   } else if (op === "BatchNormalization") {
-    const n = inp();
+    const n = numelIn(l);
     if (n === null) return null;
     p.add = n;
     p.div = n;
     if (isAffine(l)) p.macc = n;
   } else if (op === "LRN") {
-    const n = inp();
+    const n = numelIn(l);
     if (n === null) return null;
     p.macc = mul(n, l.ctx.attrs.int("size"));
     p.add = n;
     p.exp = n;
     p.div = mul(2, n);
   } else if (NETSCOPE_COMP.has(op)) {
-    const n = inp();
+    const n = numelIn(l);
     if (n === null) return null;
     p.comp = n;
   } else if (op === "Softmax") {
-    const n = inp();
+    const n = numelIn(l);
     if (n === null) return null;
     p.exp = n;
     p.add = n;
     p.div = n;
   } else if (op === "Add" || op === "Sum" || op === "Sub" || op === "Mul" || op === "Max") {
-    const n = out();
+    const n = numelOut(l);
     if (n === null) return null;
     p[op === "Mul" ? "macc" : op === "Max" ? "comp" : "add"] = n;
   }

@@ -284,14 +284,8 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   let value: RawAttrValue | undefined;
   let given = 0;
   let ref: string | undefined;
-  /** The list of type `code` to append to (a new one when the fields switch type). */
-  const list = <T>(code: number): T[] => {
-    if (given !== code) {
-      given = code;
-      value = [];
-    }
-    return value as T[];
-  };
+  // (The repeated fields below append to `value`, a new list when the fields switch type:
+  // written out rather than a closure over `given` and `value`, one per attribute read.)
   while (m.next()) {
     switch (m.field) {
       case 1:
@@ -318,19 +312,29 @@ function parseAttr(m: Msg, depth: number): RawAttr {
         value = parseGraph(m.sub("GraphProto", PEEK), depth + 1);
         break;
       case 7:
-        m.floats("floats", list<number>(ATTR.FLOATS));
+        value = listFor(value, given, ATTR.FLOATS);
+        given = ATTR.FLOATS;
+        m.floats("floats", value as number[]);
         break;
       case 8:
-        m.ints("ints", list<number>(ATTR.INTS));
+        value = listFor(value, given, ATTR.INTS);
+        given = ATTR.INTS;
+        m.ints("ints", value as number[]);
         break;
       case 9:
-        list<string>(ATTR.STRINGS).push(m.name("strings"));
+        value = listFor(value, given, ATTR.STRINGS);
+        given = ATTR.STRINGS;
+        (value as string[]).push(m.name("strings"));
         break;
       case 10:
-        list<TensorRef>(ATTR.TENSORS).push(parseTensor(m.sub("TensorProto", EXACT)));
+        value = listFor(value, given, ATTR.TENSORS);
+        given = ATTR.TENSORS;
+        (value as TensorRef[]).push(parseTensor(m.sub("TensorProto", EXACT)));
         break;
       case 11:
-        list<RawGraph>(ATTR.GRAPHS).push(parseGraph(m.sub("GraphProto", PEEK), depth + 1));
+        value = listFor(value, given, ATTR.GRAPHS);
+        given = ATTR.GRAPHS;
+        (value as RawGraph[]).push(parseGraph(m.sub("GraphProto", PEEK), depth + 1));
         break;
       case 20:
         type = m.int("type");
@@ -353,6 +357,11 @@ function parseAttr(m: Msg, depth: number): RawAttr {
     value = type === ATTR.INTS ? m.c.lists.copyOf(value as number[]) : value.slice();
   }
   return ref === undefined ? { name, type, value } : { name, type, value, ref };
+}
+
+/** The list a repeated attribute field of type `code` appends to: the one so far, or a new one when the type switches. */
+function listFor(value: RawAttrValue | undefined, given: number, code: number): RawAttrValue {
+  return given === code ? (value as RawAttrValue) : [];
 }
 
 const DEFAULTS: Record<number, () => RawAttrValue> = {
