@@ -379,7 +379,7 @@ const DEFAULTS: Record<number, () => RawAttrValue> = {
 export function parseTensor(m: Msg): TensorRef {
   const t: TensorRef = { name: "", dims: [], dataType: 0, pieces: [], at: m.begin };
   let external = false;
-  const entries: Record<string, string> = {};
+  let entries: Record<string, string> | undefined; // made for the external ones only
   while (m.next()) {
     switch (m.field) {
       case 1:
@@ -414,6 +414,7 @@ export function parseTensor(m: Msg): TensorRef {
           if (e.field === 1) key = e.name("key");
           else if (e.field === 2) value = e.name("value");
         }
+        entries ??= {};
         entries[key] = value;
         break;
       }
@@ -422,7 +423,7 @@ export function parseTensor(m: Msg): TensorRef {
         break;
     }
   }
-  if (external) t.external = entries;
+  if (external) t.external = entries ?? {};
   // Shared like attributes' lists: a graph's weights repeat a few shapes.
   t.dims = m.c.lists.copyOf(t.dims);
   t.pieces = t.pieces.slice();
