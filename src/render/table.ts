@@ -90,8 +90,8 @@ export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
   const line = (cells: string[]) => {
     let s = "";
     for (let c = 0; c < cells.length; c++) {
-      if (c > 0) s += "  ";
-      s += right[c] ? cells[c].padStart(widths[c]) : cells[c].padEnd(widths[c]);
+      if (c > 0) s += SEP;
+      s += right[c] ? padLeft(cells[c], widths[c]) : padRight(cells[c], widths[c]);
     }
     return s.trimEnd();
   };
