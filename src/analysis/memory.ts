@@ -268,26 +268,24 @@ function memoryOrder(outputs: readonly number[], table: TensorTable, steps: Step
   // and make only constants) as a flat list.
   const producer = new Int32Array(n).fill(-1);
   const outBytes = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    const k = i;
+  for (let k = 0; k < m; k++) {
     if (folded[k]) continue;
     let b = 0;
     for (let j = outAt[k]; j < outAt[k + 1]; j++) {
       const o = outs[j];
       if (table.constant[o]) continue;
-      producer[o] = i;
+      producer[o] = k;
       const size = table.bytes[o];
       if (size === null) return null;
       b += size;
     }
-    outBytes[i] = b;
+    outBytes[k] = b;
   }
   const remaining = new Int32Array(n);
   const indegree = new Int32Array(m);
   // Consumers of step p, flat: consumers[consumerAt[p] … consumerAt[p + 1] − 1] (counted first, then placed).
   const consumerAt = new Int32Array(m + 1);
-  for (let i = 0; i < m; i++) {
-    const k = i;
+  for (let k = 0; k < m; k++) {
     if (folded[k]) continue;
     for (let j = inAt[k]; j < inAt[k + 1]; j++) {
       const t = ins[j];
@@ -295,7 +293,7 @@ function memoryOrder(outputs: readonly number[], table: TensorTable, steps: Step
       remaining[t]++;
       const p = producer[t];
       if (p >= 0) {
-        indegree[i]++;
+        indegree[k]++;
         consumerAt[p + 1]++;
       }
     }
@@ -303,24 +301,22 @@ function memoryOrder(outputs: readonly number[], table: TensorTable, steps: Step
   for (let i = 0; i < m; i++) consumerAt[i + 1] += consumerAt[i];
   const consumers = new Int32Array(consumerAt[m]);
   const fill = consumerAt.slice(0, m);
-  for (let i = 0; i < m; i++) {
-    const k = i;
+  for (let k = 0; k < m; k++) {
     if (folded[k]) continue;
     for (let j = inAt[k]; j < inAt[k + 1]; j++) {
       const t = ins[j];
       const p = table.constant[t] ? -1 : producer[t];
-      if (p >= 0) consumers[fill[p]++] = i;
+      if (p >= 0) consumers[fill[p]++] = k;
     }
   }
-  const score = (i: number): number => {
+  const score = (k: number): number => {
     let freed = 0;
-    const k = i;
     for (let j = inAt[k]; j < inAt[k + 1]; j++) {
       const t = ins[j];
       if (!table.constant[t] && remaining[t] === 1 && !keep[t]) freed += table.bytes[t] ?? 0;
     }
     // An in-place op allocates nothing but keeps its input's buffer: the same net figure.
-    return outBytes[i] - freed;
+    return outBytes[k] - freed;
   };
 
   // Folded layers first, in their order (they need no activation memory), then the greedy ones.
@@ -345,8 +341,7 @@ function memoryOrder(outputs: readonly number[], table: TensorTable, steps: Step
     }
     for (let q = 0; q < count; q++) if (picked[q] !== best) ready.push(picked[q]);
     order[placed++] = best;
-    const k = best;
-    for (let j = inAt[k]; j < inAt[k + 1]; j++) if (!table.constant[ins[j]]) remaining[ins[j]]--;
+    for (let j = inAt[best]; j < inAt[best + 1]; j++) if (!table.constant[ins[j]]) remaining[ins[j]]--;
     for (let j = consumerAt[best]; j < consumerAt[best + 1]; j++) if (--indegree[consumers[j]] === 0) ready.push(consumers[j]);
   }
   return order.subarray(0, placed);
