@@ -284,9 +284,13 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   let value: RawAttrValue | undefined;
   let given = 0;
   let ref: string | undefined;
-  // (The repeated fields below append to `value`, a new list when the fields switch type:
-  // written out rather than a closure over `given` and `value`, one per attribute read.)
   while (m.next()) {
+    // A repeated field appends to the list of its type: a new one when the fields switch type.
+    const repeated = REPEATED[m.field];
+    if (repeated !== undefined && given !== repeated) {
+      given = repeated;
+      value = [];
+    }
     switch (m.field) {
       case 1:
         name = m.word("name");
@@ -312,28 +316,18 @@ function parseAttr(m: Msg, depth: number): RawAttr {
         value = parseGraph(m.sub("GraphProto", PEEK), depth + 1);
         break;
       case 7:
-        value = listFor(value, given, ATTR.FLOATS);
-        given = ATTR.FLOATS;
         m.floats("floats", value as number[]);
         break;
       case 8:
-        value = listFor(value, given, ATTR.INTS);
-        given = ATTR.INTS;
         m.ints("ints", value as number[]);
         break;
       case 9:
-        value = listFor(value, given, ATTR.STRINGS);
-        given = ATTR.STRINGS;
         (value as string[]).push(m.name("strings"));
         break;
       case 10:
-        value = listFor(value, given, ATTR.TENSORS);
-        given = ATTR.TENSORS;
         (value as TensorRef[]).push(parseTensor(m.sub("TensorProto", EXACT)));
         break;
       case 11:
-        value = listFor(value, given, ATTR.GRAPHS);
-        given = ATTR.GRAPHS;
         (value as RawGraph[]).push(parseGraph(m.sub("GraphProto", PEEK), depth + 1));
         break;
       case 20:
@@ -359,10 +353,14 @@ function parseAttr(m: Msg, depth: number): RawAttr {
   return ref === undefined ? { name, type, value } : { name, type, value, ref };
 }
 
-/** The list a repeated attribute field of type `code` appends to: the one so far, or a new one when the type switches. */
-function listFor(value: RawAttrValue | undefined, given: number, code: number): RawAttrValue {
-  return given === code ? (value as RawAttrValue) : [];
-}
+/** AttributeProto's repeated fields (floats 7, ints 8, strings 9, tensors 10, graphs 11): the type of each. */
+const REPEATED: Readonly<Record<number, number>> = {
+  7: ATTR.FLOATS,
+  8: ATTR.INTS,
+  9: ATTR.STRINGS,
+  10: ATTR.TENSORS,
+  11: ATTR.GRAPHS,
+};
 
 const DEFAULTS: Record<number, () => RawAttrValue> = {
   [ATTR.FLOAT]: () => 0,
