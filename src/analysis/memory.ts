@@ -385,7 +385,7 @@ export function memoryFigures(
   outputs: readonly number[],
   layers: readonly LayerState[],
   table: TensorTable,
-  steps: Steps = stepsOf(layers),
+  steps: Steps,
 ): MemoryFigures {
   const nameOf = (k: number) => layers[k].node.name;
   const fileOrder = inOrder(layers.length);
