@@ -62,3 +62,25 @@ test("a reader that stops early (| head) ends the command quietly, exit 0", () =
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the command ends only once a slow reader has all its output, with its exit status", () => {
+  // 136 KB of JSON, more than a pipe holds (64 KB): the command's last writes wait for the
+  // reader, which starts reading after 300 ms. The command ends itself once stdout and stderr
+  // have taken everything (see exitOnceWritten in src/cli/main.ts); an exit right after the
+  // last write would cut the output at the pipe's 64 KB.
+  const dir = mkdtempSync(join(tmpdir(), "convscope-slow-"));
+  try {
+    const [out, status] = [join(dir, "out"), join(dir, "status")];
+    const sh = (args: string) => `{ '${process.execPath}' '${BIN}' ${args}; echo $? >'${status}'; } 2>&1 | { sleep 0.3; cat >'${out}'; }`;
+    spawnSync("sh", ["-c", sh("zoo:resnet50 --json")]);
+    const expected = cli("zoo:resnet50", "--json").out;
+    assert.ok(expected.length > 65536);
+    assert.equal(readFileSync(out, "utf8"), expected);
+    assert.equal(readFileSync(status, "utf8"), "0\n");
+    spawnSync("sh", ["-c", sh("zoo:nonet")]);
+    assert.match(readFileSync(out, "utf8"), /^convscope: no zoo model 'nonet' \(known: .*\)\n$/);
+    assert.equal(readFileSync(status, "utf8"), "2\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
