@@ -37,6 +37,8 @@ interface Measure {
   /** User + system CPU time: what contention from other processes does not inflate. */
   cpuMs: number;
   rssMB: number;
+  /** Every run's wall time, lowest first (the spread a median hides). */
+  walls: number[];
 }
 
 function median(xs: number[]): number {
@@ -66,7 +68,7 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Measure {
   const lines = r.stderr.trim().split("\n");
   const wall = Number(lines.pop());
   const [user, sys, kb] = (lines.pop() as string).split(" ").map(Number);
-  return { ms: wall * 1000, cpuMs: (user + sys) * 1000, rssMB: kb / 1024 };
+  return { ms: wall * 1000, cpuMs: (user + sys) * 1000, rssMB: kb / 1024, walls: [wall * 1000] };
 }
 
 function medianOf(cmd: string[], runs = RUNS, env: NodeJS.ProcessEnv = process.env): Measure {
@@ -86,6 +88,7 @@ function mediansOf(cmds: { cmd: string[]; env?: NodeJS.ProcessEnv }[], runs = RU
     ms: median(ms.map((m) => m.ms)),
     cpuMs: median(ms.map((m) => m.cpuMs)),
     rssMB: median(ms.map((m) => m.rssMB)),
+    walls: ms.map((m) => m.ms).sort((a, b) => a - b),
   }));
 }
 
@@ -232,6 +235,17 @@ function main(): void {
         `| ${label} | ${py.ms.toFixed(0)} ms / ${py.cpuMs.toFixed(0)} ms, ${py.rssMB.toFixed(0)} MB | ${table.ms.toFixed(0)} ms / ${table.cpuMs.toFixed(0)} ms, ${table.rssMB.toFixed(0)} MB | ×${r(table, "ms").toFixed(2)} / ×${r(table, "cpuMs").toFixed(2)} (goal ≤ 1: ${verdict(r(table, "ms") <= 1)}) | ${json.ms.toFixed(0)} ms / ${json.cpuMs.toFixed(0)} ms, ${json.rssMB.toFixed(0)} MB | ×${r(json, "ms").toFixed(2)} / ×${r(json, "cpuMs").toFixed(2)} (goal ≤ 1.5: ${verdict(r(json, "ms") <= 1.5)}) | ×${r(tablePlain, "ms").toFixed(2)} / ×${r(jsonPlain, "ms").toFixed(2)} |`,
       );
     }
+    // The medians' ratio can flip between runs of the bench when the runs of the two tools
+    // overlap: every run's wall time is listed under the table.
+    const spread = (m: Measure) => m.walls.map((w) => w.toFixed(0)).join(", ");
+    const spreadLines: string[] = [];
+    for (const label of ["synthetic, 10,000 nodes", "synthetic, 100,000 nodes"]) {
+      const py = pyResults.get(label);
+      if (!py) continue;
+      const table = tableResults.get(label) as Measure;
+      const json = results.get(label) as Measure;
+      spreadLines.push(`- ${label}: onnx ${spread(py)}; table ${spread(table)}; --json ${spread(json)}.`);
+    }
     const versusOnnx = python
       ? [
           'Against onnx\'s own C++, in this run (issue 13): `python3 -c "import sys, onnx; m = onnx.load(sys.argv[1]); onnx.shape_inference.infer_shapes(m)" FILE`',
@@ -242,6 +256,10 @@ function main(): void {
           "| graph | onnx.load + infer_shapes | convscope (table) | table ÷ onnx | convscope --json | --json ÷ onnx | table / --json ÷ onnx, no CA var |",
           "|---|---|---|---|---|---|---|",
           ...ratioLines,
+          "",
+          "Every run's wall time in ms, lowest first (this machine's env), against which to read the medians' ratios:",
+          "",
+          ...spreadLines,
           "",
         ]
       : ["python3 here has no `onnx` package (`pip install onnx`): the comparison with onnx's C++ is skipped.", ""];
