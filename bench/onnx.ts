@@ -223,6 +223,10 @@ function main(): void {
       ...goals(results),
     ];
     const ratioLines: string[] = [];
+    // The medians' ratio can flip between runs of the bench when the runs of the two tools
+    // overlap: every run's wall time is listed under the table.
+    const spread = (m: Measure) => m.walls.map((w) => w.toFixed(0)).join(", ");
+    const spreadLines: string[] = [];
     for (const label of ["synthetic, 10,000 nodes", "synthetic, 100,000 nodes"]) {
       const py = pyResults.get(label);
       const table = tableResults.get(label) as Measure;
@@ -234,16 +238,6 @@ function main(): void {
       ratioLines.push(
         `| ${label} | ${py.ms.toFixed(0)} ms / ${py.cpuMs.toFixed(0)} ms, ${py.rssMB.toFixed(0)} MB | ${table.ms.toFixed(0)} ms / ${table.cpuMs.toFixed(0)} ms, ${table.rssMB.toFixed(0)} MB | ×${r(table, "ms").toFixed(2)} / ×${r(table, "cpuMs").toFixed(2)} (goal ≤ 1: ${verdict(r(table, "ms") <= 1)}) | ${json.ms.toFixed(0)} ms / ${json.cpuMs.toFixed(0)} ms, ${json.rssMB.toFixed(0)} MB | ×${r(json, "ms").toFixed(2)} / ×${r(json, "cpuMs").toFixed(2)} (goal ≤ 1.5: ${verdict(r(json, "ms") <= 1.5)}) | ×${r(tablePlain, "ms").toFixed(2)} / ×${r(jsonPlain, "ms").toFixed(2)} |`,
       );
-    }
-    // The medians' ratio can flip between runs of the bench when the runs of the two tools
-    // overlap: every run's wall time is listed under the table.
-    const spread = (m: Measure) => m.walls.map((w) => w.toFixed(0)).join(", ");
-    const spreadLines: string[] = [];
-    for (const label of ["synthetic, 10,000 nodes", "synthetic, 100,000 nodes"]) {
-      const py = pyResults.get(label);
-      if (!py) continue;
-      const table = tableResults.get(label) as Measure;
-      const json = results.get(label) as Measure;
       spreadLines.push(`- ${label}: onnx ${spread(py)}; table ${spread(table)}; --json ${spread(json)}.`);
     }
     const versusOnnx = python
