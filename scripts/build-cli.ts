@@ -24,11 +24,25 @@ const result = await build({
   define: { "import.meta.url": "__importMetaUrl" },
   plugins: [
     {
-      // fflate's Node entry loads worker_threads at start-up, for asynchronous APIs convscope
-      // never calls (it inflates .keras archives with inflateSync): its plain build has none.
-      name: "fflate-without-workers",
+      // Two libraries only Keras files need, loaded when one is read rather than at every
+      // start. Their modules do work when they load (fflate builds its Huffman tables,
+      // jsfive its structures): 5–7 ms of each command's start-up before (CPU profiles of
+      // `convscope --version`). Each import is given a CommonJS stand-in whose getters
+      // `require` the real module, which esbuild then initialises on that first require.
+      // fflate's plain build is the one taken: its Node entry loads worker_threads at start-up
+      // for asynchronous APIs convscope never calls (it inflates with inflateSync).
+      name: "keras-libraries-on-demand",
       setup(b) {
-        b.onResolve({ filter: /^fflate$/ }, () => ({ path: here("../node_modules/fflate/esm/browser.js") }));
+        const real: Record<string, { path: string; names: string[] }> = {
+          fflate: { path: here("../node_modules/fflate/esm/browser.js"), names: ["inflateSync"] },
+          jsfive: { path: here("../node_modules/jsfive/dist/esm/index.mjs"), names: ["File"] },
+        };
+        b.onResolve({ filter: /^(fflate|jsfive)$/ }, (a) => ({ path: a.path, namespace: "on-demand" }));
+        b.onLoad({ filter: /.*/, namespace: "on-demand" }, (a) => {
+          const { path, names } = real[a.path];
+          const getters = names.map((n) => `get ${n}() { return require(${JSON.stringify(path)}).${n}; }`);
+          return { contents: `module.exports = { ${getters.join(", ")} };`, loader: "js", resolveDir: here("..") };
+        });
       },
     },
   ],

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { unzipSync, zipSync } from "fflate";
 import { cli } from "../support/cli.js";
 
 /**
@@ -28,6 +29,26 @@ test("the installed command prints what the CLI prints, through the code cache t
   const bad = run(BIN, ["zoo:nonet"]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^convscope: no zoo model 'nonet' \(known: .*\)\n$/);
+});
+
+test("the installed command reads .keras and .h5 files, whose libraries the bundle loads only when needed", () => {
+  // The bundle defers fflate (zip inflation) and jsfive (HDF5) to the first read of such a
+  // file (scripts/build-cli.ts); a broken stand-in would fail here, not in the in-process tests.
+  const dir = mkdtempSync(join(tmpdir(), "convscope-keras-"));
+  try {
+    // The fixture's members are stored; the same members deflated make the command inflate.
+    const fixture = join(ROOT, "test/fixtures/v2/keras/PatchCodebookNet.keras");
+    const deflated = join(dir, "deflated.keras");
+    writeFileSync(deflated, zipSync(unzipSync(readFileSync(fixture)), { level: 9 }));
+    for (const file of [fixture, deflated, join(ROOT, "test/fixtures/v2/keras/PatchCodebookNet.h5")]) {
+      const r = run(BIN, [file, "--json"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, cli(file, "--json").out, file);
+      assert.match(r.stdout, /"params": \d+/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a code cache from another build is ignored, and the command still runs", () => {
