@@ -42,8 +42,12 @@ function load(useCache) {
   return { cli: mod.exports, script, id, cached: cachedData !== undefined && !script.cachedDataRejected };
 }
 
-/** The build's warm-up: runs the commands people run most, then stores the compiled code. */
-function writeCache() {
+/**
+ * The build's warm-up: runs the commands people run most, then stores the compiled code.
+ * `files` are model files the build adds (each read as `convscope FILE`), so that their
+ * reader is compiled into the cache too; the zoo models are built in code and read none.
+ */
+function writeCache(files) {
   const { cli, script, id } = load(false);
   if (!id) throw new Error(`${BUNDLE} has no build id`);
   const sink = () => {};
@@ -52,6 +56,7 @@ function writeCache() {
     ["zoo:mobilenet_v2"],
     ["zoo:alexnet", "--format", "csv"],
     ["zoo:vgg16", "--format", "md"],
+    ...files.map((f) => [f]),
   ]) {
     if (cli.main(argv, sink, sink) !== 0) throw new Error(`warm-up convscope ${argv.join(" ")} failed`);
   }
@@ -88,7 +93,7 @@ if (require.main === module) {
   require("node:v8").setFlagsFromString(
     "--no-allocation-site-pretenuring --max-inlined-bytecode-size=60 --max-inlined-bytecode-size-cumulative=180",
   );
-  if (process.env.CONVSCOPE_WRITE_CODE_CACHE) writeCache();
+  if (process.env.CONVSCOPE_WRITE_CODE_CACHE) writeCache(process.argv.slice(2));
   else {
     const { cli, cached } = load(true);
     if (process.env.CONVSCOPE_DEBUG) process.stderr.write(`convscope: code cache ${cached ? "used" : "not used"}\n`);
