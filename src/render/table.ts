@@ -39,7 +39,7 @@ export function* tableChunks(r: Report, chunk = 1 << 20): Generator<string> {
     let s = "";
     for (let c = 0; c < texts.length; c++) {
       if (c > 0) s += SEP;
-      s += RIGHT[c] ? padLeft(texts[c], widths[c]) : padRight(texts[c], widths[c]);
+      s += cell(widths, c, texts[c]);
     }
     return s.trimEnd();
   };
@@ -145,21 +145,21 @@ function rows(r: Report, c: Columns, room: number): string {
     const l = layers[i];
     const op = l.status === "unknown" ? `${l.op}${UNKNOWN}` : l.op;
     const row =
-      padLeft(String(i + 1), widths[0]) +
+      cell(widths, 0, String(i + 1)) +
       SEP +
-      padRight(l.name, widths[1]) +
+      cell(widths, 1, l.name) +
       SEP +
-      padRight(op, widths[2]) +
+      cell(widths, 2, op) +
       SEP +
-      padRight(shapes[i], widths[3]) +
+      cell(widths, 3, shapes[i]) +
       SEP +
-      padRight(fields[i], widths[4]) +
+      cell(widths, 4, fields[i]) +
       SEP +
-      padLeft(params[i], widths[5]) +
+      cell(widths, 5, params[i]) +
       SEP +
-      padLeft(values[i], widths[6]) +
+      cell(widths, 6, values[i]) +
       SEP +
-      padLeft(shares[i], widths[7]);
+      cell(widths, 7, shares[i]);
     text += `${row.trimEnd()}\n`;
     i++;
     if (text.length >= room) break;
@@ -220,6 +220,11 @@ function spaces(k: number): string {
   if (k <= 0) return "";
   for (let i = SPACES.length; i <= k; i++) SPACES[i] = `${SPACES[i - 1]} `;
   return SPACES[k];
+}
+
+/** `text` in column `c`, aligned as RIGHT says and padded to the column's width. */
+function cell(widths: number[], c: number, text: string): string {
+  return RIGHT[c] ? padLeft(text, widths[c]) : padRight(text, widths[c]);
 }
 
 /** `text` right-aligned in `width` (as padStart). */
