@@ -211,7 +211,7 @@ const innerProduct: Translate = (l) => {
   const rank = xs?.length;
   const a = rank === undefined ? axisField : axisOf(l, "inner_product_param.axis", axisField, rank);
   if (a < 0) p.fail("axis", "is negative and the input rank is unknown");
-  const k = xs ? numel(xs.slice(a)) : null;
+  const k = xs ? numel(xs, a) : null;
   const transpose = p.bool("transpose", false);
   // Caffe's blob is [num_output, K] ([K, num_output] with transpose), K = the product of dims from `axis` on.
   const kd = k ?? "K";
