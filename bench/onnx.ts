@@ -201,6 +201,9 @@ function main(): void {
       console.log(rows[rows.length - 1]);
     }
     const phaseRows = files.map(([label, path]) => `- ${label}: ${phases(path)}.`);
+    const passRows = files
+      .filter(([label]) => label.includes("0,000 nodes"))
+      .map(([label, path]) => `- ${label}: ${passes(path, python, label.includes("100,000") ? 3 : RUNS)}.`);
     const [bigLabel, bigPath] = files[files.length - 1];
     const floor = `- ${bigLabel}, the report alone: ${reportCost(bigPath, dir)}.`;
     const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
@@ -274,6 +277,13 @@ function main(): void {
       ...rows,
       "",
       ...versusOnnx,
+      `The same work again within one process, ${PASSES} times (medians of ${RUNS} processes, 3 at 100,000 nodes, convscope's and onnx's in turn; this machine's env):`,
+      "a convscope pass is the command's run on the file (the table, to /dev/null) after Node's start-up and the bundle's load; an onnx pass is",
+      "`onnx.load` + `infer_shapes` after `import onnx`. convscope's first pass runs while V8 is still compiling its code (the command's case);",
+      "the later passes run it optimised. onnx's passes are C++ from the first.",
+      "",
+      ...passRows,
+      "",
       "Goals:",
       "",
       ...goalLines,
@@ -295,6 +305,73 @@ function main(): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Passes timed within one process: convscope's command (the table) and onnx's load + infer_shapes, each run three times. */
+const PASSES = 3;
+
+/**
+ * The same work again in one process, convscope and onnx in turn for `rounds` rounds (medians):
+ * what a run costs once V8 has optimised convscope's code, against its first pass, which runs
+ * while V8 is still compiling. convscope is the installed command's own load (the bin's
+ * flags and code cache) and its `main` (table written to /dev/null); onnx is timed from
+ * `import onnx` on. Both in this machine's environment.
+ */
+function passes(path: string, python: string | undefined, rounds: number): string {
+  const node = `
+    const start = performance.now();
+    const { load, V8_FLAGS } = require(${JSON.stringify(CLI)});
+    require("node:v8").setFlagsFromString(V8_FLAGS);
+    const { cli, cached } = load(true);
+    const loaded = performance.now();
+    const fs = require("node:fs");
+    const fd = fs.openSync("/dev/null", "w");
+    const put = (s) => fs.writeSync(fd, s);
+    const ms = [];
+    for (let i = 0; i < ${PASSES}; i++) {
+      const t = performance.now();
+      if (cli.main([${JSON.stringify(path)}], put, put) !== 0) process.exit(1);
+      ms.push(performance.now() - t);
+    }
+    console.log(JSON.stringify({ start, load: loaded - start, ms, cached }));`;
+  const py = [
+    "import json, sys, time",
+    "t = time.perf_counter()",
+    "import onnx",
+    "imp = (time.perf_counter() - t) * 1e3",
+    "ms = []",
+    `for i in range(${PASSES}):`,
+    "    t = time.perf_counter()",
+    "    m = onnx.load(sys.argv[1])",
+    "    onnx.shape_inference.infer_shapes(m)",
+    "    ms.append((time.perf_counter() - t) * 1e3)",
+    'print(json.dumps({"import": imp, "ms": ms}))',
+  ].join("\n");
+  const cs: { start: number; load: number; ms: number[]; cached: boolean }[] = [];
+  const ox: { import: number; ms: number[] }[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = spawnSync(process.execPath, ["-e", node], { encoding: "utf8" });
+    if (r.status !== 0) return `failed: ${r.stderr.split("\n")[0]}`;
+    cs.push(JSON.parse(r.stdout));
+    if (python) {
+      const p = spawnSync(python, ["-c", py, path], { encoding: "utf8" });
+      if (p.status !== 0) return `onnx failed: ${p.stderr.split("\n")[0]}`;
+      ox.push(JSON.parse(p.stdout));
+    }
+  }
+  const at = (xs: { ms: number[] }[], k: number) => median(xs.map((x) => x.ms[k]));
+  const list = (xs: { ms: number[] }[]) => xs[0].ms.map((_, k) => at(xs, k).toFixed(0)).join(" / ");
+  const last = PASSES - 1;
+  const parts = [
+    `convscope: Node's start-up ${median(cs.map((c) => c.start)).toFixed(0)}, load ${median(cs.map((c) => c.load)).toFixed(0)}${cs.every((c) => c.cached) ? "" : " (code cache not used)"}, passes ${list(cs)} ms`,
+  ];
+  if (ox.length > 0) {
+    parts.push(`onnx: import ${median(ox.map((o) => o.import)).toFixed(0)}, passes ${list(ox)} ms`);
+    parts.push(
+      `first pass ÷ onnx's first ×${(at(cs, 0) / at(ox, 0)).toFixed(2)}, pass ${PASSES} ÷ onnx's pass ${PASSES} ×${(at(cs, last) / at(ox, last)).toFixed(2)}`,
+    );
+  }
+  return parts.join("; ");
 }
 
 /** Where one process's wall time goes: Node's start-up, importing convscope, read, analyse, render. */

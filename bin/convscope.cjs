@@ -63,6 +63,12 @@ function writeCache(files) {
   fs.writeFileSync(CACHE, Buffer.concat([Buffer.from(`${id}\n`, "latin1"), script.createCachedData()]));
 }
 
+/** The V8 flags the command sets before it loads the bundle (why: below). */
+const V8_FLAGS = "--no-allocation-site-pretenuring --max-inlined-bytecode-size=60 --max-inlined-bytecode-size-cumulative=180";
+
+// For `npm run bench`, which times the command's passes inside one process as the command runs them.
+module.exports = { load, V8_FLAGS };
+
 if (require.main === module) {
   // The command builds one graph and one report and exits: nearly everything it allocates
   // lives to the end. V8's allocation-site pretenuring then moves whole object kinds
@@ -90,9 +96,7 @@ if (require.main === module) {
   //
   // The flags are set before the bundle is compiled, by the build's warm-up too: V8 accepts
   // a code cache only from a process with the same flags.
-  require("node:v8").setFlagsFromString(
-    "--no-allocation-site-pretenuring --max-inlined-bytecode-size=60 --max-inlined-bytecode-size-cumulative=180",
-  );
+  require("node:v8").setFlagsFromString(V8_FLAGS);
   if (process.env.CONVSCOPE_WRITE_CODE_CACHE) writeCache(process.argv.slice(2));
   else {
     const { cli, cached } = load(true);
