@@ -280,7 +280,7 @@ function main(): void {
       `The same work again within one process, ${PASSES} times (medians of ${RUNS} processes, 3 at 100,000 nodes, convscope's and onnx's in turn; this machine's env):`,
       "a convscope pass is the command's run on the file (the table, to /dev/null) after Node's start-up and the bundle's load; an onnx pass is",
       "`onnx.load` + `infer_shapes` after `import onnx`. convscope's first pass runs while V8 is still compiling its code (the command's case);",
-      "the later passes run it optimised. onnx's passes are C++ from the first.",
+      "each later pass runs more of it optimised. onnx's passes are C++ from the first.",
       "",
       ...passRows,
       "",
