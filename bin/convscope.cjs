@@ -17,8 +17,37 @@ const { wrap } = require("node:module");
 const BUNDLE = path.join(__dirname, "../dist/cli/convscope.cjs");
 const CACHE = `${BUNDLE}.cache`;
 
-/** Loads the bundle; returns its exports, the compiled script and whether the cache was used. */
+// The command builds one graph and one report and exits: nearly everything it allocates
+// lives to the end. V8's allocation-site pretenuring then moves whole object kinds
+// straight into the old generation, which grows fast enough to force a third full
+// collection whose marking (of ~290 MB on a 100,000-node graph) could not finish
+// concurrently: a 200–600 ms pause. Without it, survivors are promoted by the young
+// generation's collections as usual and the run ends after two small full collections:
+// 5.3–5.8 s against 6.0–6.8 s on that graph (table), peak RSS about 10 MB more
+// (BENCHMARKS.md). The flag is a heuristic of the collector, not of what is computed,
+// and only the command sets it (a program calling the library keeps its own settings).
+//
+// The command also lets TurboFan inline only small functions. A run is too short for the
+// optimizing compiler to keep up: on a 10,000-node graph, `--trace-opt` counts about 190
+// compilations taking 1.9 s of background compile time in a run of about 1 s, so on a
+// 2-core machine hot functions wait in the compile queue and run unoptimized meanwhile.
+// Without inlining the compilations take half as long and the command ran 10–15% faster
+// at 10,000 nodes than with full inlining. Inlining only functions of up to 60 bytes of
+// bytecode (180 in all per function) keeps the compile queue short and still inlines the
+// small helpers of the hot loops (a pair read from a field, a list compared with its
+// shared copy): at 100,000 nodes the table runs 3–9% faster than without inlining (three
+// rounds of 8–10 interleaved whole processes; in-process, median 3320 against 3790 ms), at
+// 10,000 nodes and on ResNet-50 the same (within 3%); full inlining is 12–24% slower at
+// 10,000 nodes. (Why it is faster was not measured: likely escape analysis, which sees
+// only inlined code, removing the small arrays and objects those helpers return.)
+//
+// load() sets them before the bundle is compiled, for the command and the build's warm-up
+// alike: V8 accepts a code cache only from a process with the same flags.
+const V8_FLAGS = "--no-allocation-site-pretenuring --max-inlined-bytecode-size=60 --max-inlined-bytecode-size-cumulative=180";
+
+/** Sets the command's V8 flags, then loads the bundle; returns its exports, the compiled script and whether the cache was used. */
 function load(useCache) {
+  require("node:v8").setFlagsFromString(V8_FLAGS);
   let source;
   try {
     source = fs.readFileSync(BUNDLE, "utf8");
@@ -63,40 +92,10 @@ function writeCache(files) {
   fs.writeFileSync(CACHE, Buffer.concat([Buffer.from(`${id}\n`, "latin1"), script.createCachedData()]));
 }
 
-/** The V8 flags the command sets before it loads the bundle (why: below). */
-const V8_FLAGS = "--no-allocation-site-pretenuring --max-inlined-bytecode-size=60 --max-inlined-bytecode-size-cumulative=180";
-
 // For `npm run bench`, which times the command's passes inside one process as the command runs them.
-module.exports = { load, V8_FLAGS };
+module.exports = { load };
 
 if (require.main === module) {
-  // The command builds one graph and one report and exits: nearly everything it allocates
-  // lives to the end. V8's allocation-site pretenuring then moves whole object kinds
-  // straight into the old generation, which grows fast enough to force a third full
-  // collection whose marking (of ~290 MB on a 100,000-node graph) could not finish
-  // concurrently: a 200–600 ms pause. Without it, survivors are promoted by the young
-  // generation's collections as usual and the run ends after two small full collections:
-  // 5.3–5.8 s against 6.0–6.8 s on that graph (table), peak RSS about 10 MB more
-  // (BENCHMARKS.md). The flag is a heuristic of the collector, not of what is computed,
-  // and only the command sets it (a program calling the library keeps its own settings).
-  //
-  // The command also lets TurboFan inline only small functions. A run is too short for the
-  // optimizing compiler to keep up: on a 10,000-node graph, `--trace-opt` counts about 190
-  // compilations taking 1.9 s of background compile time in a run of about 1 s, so on a
-  // 2-core machine hot functions wait in the compile queue and run unoptimized meanwhile.
-  // Without inlining the compilations take half as long and the command ran 10–15% faster
-  // at 10,000 nodes than with full inlining. Inlining only functions of up to 60 bytes of
-  // bytecode (180 in all per function) keeps the compile queue short and still inlines the
-  // small helpers of the hot loops (a pair read from a field, a list compared with its
-  // shared copy): at 100,000 nodes the table runs 3–9% faster than without inlining (three
-  // rounds of 8–10 interleaved whole processes; in-process, median 3320 against 3790 ms), at
-  // 10,000 nodes and on ResNet-50 the same (within 3%); full inlining is 12–24% slower at
-  // 10,000 nodes. (Why it is faster was not measured: likely escape analysis, which sees
-  // only inlined code, removing the small arrays and objects those helpers return.)
-  //
-  // The flags are set before the bundle is compiled, by the build's warm-up too: V8 accepts
-  // a code cache only from a process with the same flags.
-  require("node:v8").setFlagsFromString(V8_FLAGS);
   if (process.env.CONVSCOPE_WRITE_CODE_CACHE) writeCache(process.argv.slice(2));
   else {
     const { cli, cached } = load(true);
