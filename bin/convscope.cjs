@@ -13,6 +13,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const vm = require("node:vm");
 const { wrap } = require("node:module");
+const { isAscii } = require("node:buffer");
 
 const BUNDLE = path.join(__dirname, "../dist/cli/convscope.cjs");
 const CACHE = `${BUNDLE}.cache`;
@@ -50,7 +51,11 @@ function load(useCache) {
   require("node:v8").setFlagsFromString(V8_FLAGS);
   let source;
   try {
-    source = fs.readFileSync(BUNDLE, "utf8");
+    // The build makes the bundle ASCII, whose Latin-1 decoding is the same text at a third
+    // of UTF-8's cost (2 against 6 ms); a bundle that is not (made by other means) still
+    // reads right.
+    const bytes = fs.readFileSync(BUNDLE);
+    source = bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
   } catch {
     process.stderr.write(`convscope: ${BUNDLE} is missing: run \`npm run build\` in the package (npm install does)\n`);
     process.exit(2);

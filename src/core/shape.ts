@@ -54,7 +54,7 @@ export function addKnown(a: number | null, b: number | null): number | null {
 
 /** Parses `1x3x224x224` (or `1,3,224,224`); symbols are allowed (`Nx3x224x224`). */
 export function parseShape(text: string): Shape {
-  const parts = text.split(/[x×,]/).map((p) => p.trim());
+  const parts = text.split(/[x\u00d7,]/).map((p) => p.trim()); // x, × or a comma
   if (parts.length === 0 || parts.some((p) => p === "")) throw new ConvscopeError(`bad shape '${text}'`);
   return parts.map((p) => {
     if (/^\d+$/.test(p)) {
@@ -82,8 +82,10 @@ export interface SymDim {
 }
 
 // A symbol is a name as files write them: `H`, `batch_size`, `unk__12`, `s0`, Paddle's `p2o.DynamicDimension.1`.
+// (a·)?(s | ⌈s/m⌉ | ⌊s/m⌋ | ⌊(s+c)/m⌋)(±b)?, its symbols escaped (· \u00b7, ⌈ \u2308, ⌉ \u2309,
+// ⌊ \u230a, ⌋ \u230b): the bundled command is ASCII only (scripts/build-cli.ts).
 const SYM_FORM =
-  /^(?:(\d+)·)?(?:([A-Za-z_][\w.]*)|⌈([A-Za-z_][\w.]*)\/(\d+)⌉|⌊([A-Za-z_][\w.]*)\/(\d+)⌋|⌊\(([A-Za-z_][\w.]*)\+(\d+)\)\/(\d+)⌋)([+-]\d+)?$/;
+  /^(?:(\d+)\u00b7)?(?:([A-Za-z_][\w.]*)|\u2308([A-Za-z_][\w.]*)\/(\d+)\u2309|\u230a([A-Za-z_][\w.]*)\/(\d+)\u230b|\u230a\(([A-Za-z_][\w.]*)\+(\d+)\)\/(\d+)\u230b)([+-]\d+)?$/;
 
 /** Reads a dim written by `formatSym` (or a bare symbol); undefined for any other expression. */
 export function parseSym(d: Dim): SymDim | undefined {

@@ -103,7 +103,7 @@ export function renderCompareLatex(c: Comparison): string {
     s
       .replace(/([\\&%$#_{}])/g, "\\$1")
       .replace(/~/g, "\\textasciitilde{}")
-      .replace(/×/g, "$\\times$");
+      .replaceAll("×", "$\\times$");
   const fixed = (v: number | null, div: number, digits = 2) => (v === null ? "--" : (v / div).toFixed(digits));
   const unitOf = (m: CompareMetric): [string, (v: number | null) => string] => {
     switch (m.key) {
