@@ -68,9 +68,9 @@ writeFileSync(OUT, `// build ${id}\n${code}`);
 // is in the cache: on a ResNet-50 with its weights inline, the read took 17.7 against 23.9 ms
 // of CPU profile (8 runs each), for 36 KB more cache (+1 ms to load it at every start).
 // ONNX is the format most models arrive in; caching every reader (+310 KB) made loading
-// the cache take 21.6 ms instead of 16.9 at every start, more than it saved on an ONNX file. The file is the repository's own
-// graph-only export of torchvision's ResNet-50; a checkout without it (a package built
-// elsewhere) warms up on the zoo models alone.
+// the cache take 21.6 ms instead of 16.9 at every start, more than it saved on an ONNX
+// file. The file is the repository's own graph-only export of torchvision's ResNet-50; a
+// checkout without it (a package built elsewhere) warms up on the zoo models alone.
 const ONNX_WARM_UP = here("../test/fixtures/onnx/resnet50.onnx");
 const warm = spawnSync(process.execPath, [here("../bin/convscope.cjs"), ...(existsSync(ONNX_WARM_UP) ? [ONNX_WARM_UP] : [])], {
   env: { ...process.env, CONVSCOPE_WRITE_CODE_CACHE: "1" },
