@@ -35,12 +35,17 @@ function pythonWithOnnx(): string | undefined {
   return exe === "" ? undefined : exe;
 }
 
-interface Measure {
+/** One process's figures. */
+interface Run {
   /** Wall time. */
   ms: number;
   /** User + system CPU time: what contention from other processes does not inflate. */
   cpuMs: number;
   rssMB: number;
+}
+
+/** The medians of several runs. */
+interface Measure extends Run {
   /** Every run's wall time, lowest first (the spread a median hides). */
   walls: number[];
 }
@@ -64,7 +69,7 @@ delete PLAIN_ENV.NODE_EXTRA_CA_CERTS;
  * shell starts the command: forking this benchmark's own large process would add its page
  * tables to every figure); CPU time and peak RSS from /usr/bin/time.
  */
-function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Measure {
+function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const quoted = cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const script = `TIMEFORMAT=%3R; time /usr/bin/time -f '%U %S %M' ${quoted} >/dev/null`;
   const r = spawnSync("bash", ["-c", script], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", env });
@@ -72,7 +77,7 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Measure {
   const lines = r.stderr.trim().split("\n");
   const wall = Number(lines.pop());
   const [user, sys, kb] = (lines.pop() as string).split(" ").map(Number);
-  return { ms: wall * 1000, cpuMs: (user + sys) * 1000, rssMB: kb / 1024, walls: [wall * 1000] };
+  return { ms: wall * 1000, cpuMs: (user + sys) * 1000, rssMB: kb / 1024 };
 }
 
 function medianOf(cmd: string[], runs = RUNS, env: NodeJS.ProcessEnv = process.env): Measure {
@@ -86,7 +91,7 @@ function medianOf(cmd: string[], runs = RUNS, env: NodeJS.ProcessEnv = process.e
  */
 function mediansOf(cmds: { cmd: string[]; env?: NodeJS.ProcessEnv }[], runs = RUNS): Measure[] {
   for (const { cmd, env } of cmds) timed(cmd, env); // warm the page cache and the module cache
-  const all: Measure[][] = cmds.map(() => []);
+  const all: Run[][] = cmds.map(() => []);
   for (let i = 0; i < runs; i++) for (let k = 0; k < cmds.length; k++) all[k].push(timed(cmds[k].cmd, cmds[k].env));
   return all.map((ms) => ({
     ms: median(ms.map((m) => m.ms)),
